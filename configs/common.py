@@ -1,0 +1,77 @@
+"""Shared config pieces: string-argument parsing and the defaults every config starts from.
+
+Configs take one string argument, e.g. `--config configs/deepstego_embedded.py:tiny` or `...:res=64,steps=100`.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+
+def parse_arg(arg: str | None, **defaults) -> ml_collections.ConfigDict:
+  """'tiny,res=64' -> ConfigDict(tiny=True, res=64), typed by `defaults`; unknown keys are an error."""
+  result = ml_collections.ConfigDict(dict(defaults))
+  if not arg:
+    return result
+  for item in arg.split(","):
+    if not item:
+      continue
+    key, _, value = item.partition("=")
+    if key not in defaults:
+      raise KeyError(f"unknown config argument {key!r}; known: {', '.join(sorted(defaults))}")
+    default = defaults[key]
+    if not value:  # A bare key is a true flag.
+      if not isinstance(default, bool):
+        raise ValueError(f"config argument {key!r} needs a value ({key}=...)")
+      result[key] = True
+    elif isinstance(default, bool):
+      result[key] = value.lower() in ("1", "true", "yes")
+    else:
+      result[key] = type(default)(value)
+  return result
+
+
+def base_config() -> ml_collections.ConfigDict:
+  """Fields of the generic loop, shared by all families."""
+  c = ml_collections.ConfigDict()
+  c.task = ""
+  c.seed = 0
+  c.num_train_steps = 1000
+  c.batch_size = 32            # Global batch (all devices, all processes).
+  c.microbatches = 1           # Split each device step into this many unrolled micro-batches (CPU speed).
+  c.num_devices = 0            # 0: all visible devices.
+  c.cpu_devices = 0            # >0: split a CPU host into this many devices (one per core runs best); 0: as is.
+  c.log_every = 50
+  c.eval_every = 0             # 0: evaluate only at the end.
+  c.checkpoint_every = 500
+  c.keep_checkpoints = 3
+  c.async_checkpoints = True
+
+  c.optim = ml_collections.ConfigDict()
+  c.optim.name = "adam"
+  c.optim.learning_rate = 1e-4
+  c.optim.schedule = "constant"
+  c.optim.warmup_steps = 0
+  c.optim.b1 = 0.9
+  c.optim.b2 = 0.999
+  c.optim.weight_decay = 0.0
+  c.optim.grad_clip = 0.0      # 0: no clipping.
+  c.optim.decay_start_fraction = 0.5   # linear_decay only.
+  c.optim.final_fraction = 0.0         # cosine only.
+
+  c.eval = ml_collections.ConfigDict()
+  c.eval.batch_size = 32
+  c.eval.num_grid_examples = 6
+  return c
+
+
+def apply_tiny(c: ml_collections.ConfigDict) -> None:
+  """Seconds on a CPU: for tests and smoke runs. Keeps the family's code paths, shrinks everything else."""
+  c.num_train_steps = 4
+  c.batch_size = 8
+  c.microbatches = 1
+  c.log_every = 2
+  c.checkpoint_every = 2
+  c.eval_every = 0
+  c.eval.batch_size = 8
+  c.eval.num_grid_examples = 2

@@ -1,0 +1,89 @@
+"""Orbax checkpointing: the only module that imports orbax.
+
+A checkpoint holds the train state (a pytree of sharded arrays) and the data iterator's state (JSON), so a
+resumed run sees the same batches as an uninterrupted one. The run's config is written beside the checkpoints.
+Saves happen every `save_every` steps, at the last step, and when a preemption is signalled; the newest `keep`
+are kept. Saves are asynchronous: the next steps run while the files are written.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jax
+import orbax.checkpoint as ocp
+from etils import epath
+
+
+class Checkpointer:
+  """A thin wrapper over `ocp.CheckpointManager` with our save policy and items."""
+
+  def __init__(self, directory: str | epath.Path, *, save_every: int = 1000, keep: int = 3,
+               async_save: bool = True):
+    self.directory = epath.Path(directory)
+    policy = ocp.checkpoint_managers.AnySavePolicy([
+        ocp.checkpoint_managers.FixedIntervalPolicy(save_every),
+        ocp.checkpoint_managers.PreemptionCheckpointingPolicy(),
+    ])
+    options = ocp.CheckpointManagerOptions(
+        save_decision_policy=policy,
+        preservation_policy=ocp.checkpoint_managers.LatestN(keep),
+        enable_async_checkpointing=async_save,
+        create=True,
+    )
+    self._manager = ocp.CheckpointManager(self.directory, options=options, item_names=("state", "data"))
+
+  def latest_step(self) -> int | None:
+    return self._manager.latest_step()
+
+  def all_steps(self) -> list[int]:
+    return list(self._manager.all_steps(read=True))
+
+  def reached_preemption(self, step: int) -> bool:
+    return self._manager.reached_preemption(step)
+
+  def save(self, step: int, state: Any, data_state: dict | None = None, *, force: bool = False) -> bool:
+    """Saves if the policy (or `force`) says so; returns whether a save started."""
+    return self._manager.save(
+        step,
+        args=ocp.args.Composite(state=ocp.args.StandardSave(state),
+                                data=ocp.args.JsonSave(data_state or {})),
+        force=force)
+
+  def restore(self, step: int | None, abstract_state: Any) -> tuple[Any, dict]:
+    """Restores `step` (latest if None) into the shardings of `abstract_state` (from jax.eval_shape)."""
+    step = self.latest_step() if step is None else step
+    if step is None:
+      raise FileNotFoundError(f"no checkpoint in {self.directory}")
+    if step not in self.all_steps():
+      raise FileNotFoundError(f"no checkpoint for step {step} in {self.directory}; "
+                              f"available: {self.all_steps()}")
+    restored = self._manager.restore(
+        step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state),
+                                      data=ocp.args.JsonRestore()))
+    return restored["state"], dict(restored["data"] or {})
+
+  def wait(self) -> None:
+    self._manager.wait_until_finished()
+
+  def close(self) -> None:
+    self._manager.close()
+
+
+def abstract_with_sharding(abstract_state: Any, sharding: Any) -> Any:
+  """Attaches one sharding (or a matching tree of them) to every leaf of an eval_shape result."""
+  if isinstance(sharding, jax.sharding.Sharding):
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), abstract_state)
+  return jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), abstract_state, sharding)
+
+
+def write_config(workdir: str | epath.Path, config_json: str) -> None:
+  """Writes config.json beside the checkpoints (process 0), atomically."""
+  if jax.process_index() != 0:
+    return
+  path = epath.Path(workdir) / "config.json"
+  path.parent.mkdir(parents=True, exist_ok=True)
+  tmp = path.parent / (path.name + ".tmp")
+  tmp.write_text(json.dumps(json.loads(config_json), indent=2, sort_keys=True))
+  tmp.replace(path)

@@ -1,0 +1,1 @@
+"""Input: dataset specs, the offline embedded default, grain pipelines, payload codecs."""

@@ -1,0 +1,122 @@
+"""Grain pipelines: cover/secret pairing, per-process reading, batching, padded evaluation.
+
+Training examples are drawn with replacement: example i of the stream is a pure function of (seed, i), computed
+by grain's `random_map`. The iterator's state is therefore just the next index, which the checkpoint saves, so a
+resumed run sees exactly the batches an uninterrupted run would. Each process reads every
+`process_count`-th example starting at its own index, i.e. its own rows of each global batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Iterator
+
+import grain
+import ml_collections
+import numpy as np
+
+from jaxsteg.data import datasets
+from jaxsteg.data import embedded
+
+
+def _process_info(process_index, process_count):
+  if process_index is None or process_count is None:
+    import jax  # pylint: disable=g-import-not-at-top
+    process_index, process_count = jax.process_index(), jax.process_count()
+  return process_index, process_count
+
+
+def make_train_dataset(data: ml_collections.ConfigDict, *, num_secrets: int, global_batch: int, seed: int,
+                       process_index: int | None = None, process_count: int | None = None
+                       ) -> grain.MapDataset:
+  """Infinite MapDataset of this process's training batches {'cover': (b,H,W,C), 'secret': (b,K,H,W,C)}."""
+  pi, pc = _process_info(process_index, process_count)
+  if global_batch % pc:
+    raise ValueError(f"global batch {global_batch} does not divide by {pc} processes")
+  cover_spec, secret_spec = datasets.get_spec(data.cover), datasets.get_spec(data.secret)
+  covers = datasets.get_source(data.cover, "train", data.get("data_dir"))
+  secrets = datasets.get_source(data.secret, "train", data.get("data_dir"))
+  cut_cover = datasets.make_preprocess(cover_spec, data.image_size, data.channels, True, data.flip)
+  cut_secret = datasets.make_preprocess(secret_spec, data.image_size, data.channels, True, data.flip)
+
+  def make_example(index, rng: np.random.Generator):
+    del index  # The example is a function of its rng alone, which grain derives from (seed, index).
+    cover = cut_cover(covers[int(rng.integers(len(covers)))], rng)
+    secret = np.stack([cut_secret(secrets[int(rng.integers(len(secrets)))], rng) for _ in range(num_secrets)])
+    return {"cover": cover, "secret": secret}
+
+  ds = grain.MapDataset.range(sys.maxsize).seed(seed).random_map(make_example)
+  return ds[pi::pc].batch(global_batch // pc, drop_remainder=True)
+
+
+def make_train_iter(ds: grain.MapDataset, state: dict | None = None):
+  """A checkpointable iterator over `ds`, optionally restored to `state` (from `iterator.get_state()`)."""
+  it = iter(ds.to_iter_dataset(grain.ReadOptions(num_threads=2, prefetch_buffer_size=4)))
+  if state is not None:
+    it.set_state(state)
+  return it
+
+
+@dataclasses.dataclass
+class EvalSet:
+  """The fixed held-out pairs: example i = (cover i, secrets of i), all (H, W, C) uint8."""
+  covers: object
+  secrets: object
+  num_secrets: int
+  size: int
+  length: int
+  same_source: bool
+  _cut_cover: object = None
+  _cut_secret: object = None
+
+  def secret_index(self, i: int, k: int) -> int:
+    n = len(self.secrets)
+    # Shift by a fraction of the set so that a secret comes from another part (another source image) of
+    # the held-out set than its cover; with different datasets no shift is needed for secret 0.
+    shift = (k + 1) * n // (self.num_secrets + 1) if self.same_source else k * n // self.num_secrets
+    return (i + shift) % n
+
+  def example(self, i: int) -> dict[str, np.ndarray]:
+    cover = self._cut_cover(self.covers[i], None)
+    secret = np.stack([self._cut_secret(self.secrets[self.secret_index(i, k)], None)
+                       for k in range(self.num_secrets)])
+    return {"cover": cover, "secret": secret}
+
+
+def make_eval_set(data: ml_collections.ConfigDict, *, num_secrets: int) -> EvalSet:
+  """Held-out pairs. Embedded data: a grid of crops of the test photographs; TFDS: the eval split."""
+
+  def source(name):
+    spec = datasets.get_spec(name)
+    if spec.tfds_name is None:
+      crops = embedded.grid_crops(datasets.get_source(name, "eval"), data.eval_size)
+      return crops, datasets.make_preprocess(spec, data.eval_size, data.channels, False, False)
+    src = datasets.get_source(name, "eval", data.get("data_dir"))
+    return src, datasets.make_preprocess(spec, data.eval_size, data.channels, False, False)
+
+  covers, cut_cover = source(data.cover)
+  secrets, cut_secret = source(data.secret) if data.secret != data.cover else (covers, cut_cover)
+  length = len(covers) if not data.get("eval_max_examples") else min(len(covers), data.eval_max_examples)
+  return EvalSet(covers, secrets, num_secrets, data.eval_size, length, data.secret == data.cover,
+                 cut_cover, cut_secret)
+
+
+def eval_batches(eval_set: EvalSet, global_batch: int, process_index: int | None = None,
+                 process_count: int | None = None) -> Iterator[dict[str, np.ndarray]]:
+  """This process's rows of each global eval batch, the last one padded; 'mask' marks real examples."""
+  pi, pc = _process_info(process_index, process_count)
+  if global_batch % pc:
+    raise ValueError(f"eval batch {global_batch} does not divide by {pc} processes")
+  local = global_batch // pc
+  template = eval_set.example(0)
+  for start in range(0, eval_set.length, global_batch):
+    rows = range(start + pi * local, start + (pi + 1) * local)
+    batch = {k: np.zeros((local,) + v.shape, v.dtype) for k, v in template.items()}
+    batch["mask"] = np.zeros((local,), np.float32)
+    for r, i in enumerate(rows):
+      if i < eval_set.length:
+        for k, v in eval_set.example(i).items():
+          batch[k][r] = v
+        batch["mask"][r] = 1.0
+    yield batch

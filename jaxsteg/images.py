@@ -1,0 +1,84 @@
+"""Image files: reading with clear errors, atomic 8-bit PNG writes, and labelled sample grids."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+from PIL import Image
+from PIL import ImageDraw
+
+
+class ImageError(ValueError):
+  """A user-facing problem with an image file (the message says what and what to do)."""
+
+
+def read_rgb(path: str, *, what: str = "image") -> tuple[np.ndarray, str]:
+  """Reads an image file as (H, W, 3) uint8 RGB; returns it and a note when the mode was converted."""
+  if not os.path.exists(path):
+    raise ImageError(f"{what} {path!r} does not exist")
+  if os.path.isdir(path):
+    raise ImageError(f"{what} {path!r} is a directory, not an image file")
+  try:
+    with Image.open(path) as img:
+      img.load()
+      mode = img.mode
+      note = ""
+      if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        note = f"{what} {path}: alpha channel dropped (composited on black)"
+        img = img.convert("RGBA")
+        arr = np.asarray(img).astype(np.float32)
+        arr = np.round(arr[..., :3] * (arr[..., 3:] / 255.0)).astype(np.uint8)
+        return arr, note
+      if mode != "RGB":
+        if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+          raise ImageError(f"{what} {path!r} has {mode} (16/32-bit) pixels; convert it to 8-bit RGB first")
+        note = f"{what} {path}: converted from mode {mode} to RGB"
+        img = img.convert("RGB")
+      return np.asarray(img, dtype=np.uint8), note
+  except ImageError:
+    raise
+  except (OSError, SyntaxError, ValueError) as e:
+    raise ImageError(f"{what} {path!r} is not a readable image ({e}); give a PNG or JPEG file") from e
+
+
+def write_png(path: str, image: np.ndarray) -> None:
+  """Writes (H, W, 3) uint8 (or float in [0, 1]) as PNG through a temporary file, so no partial file remains."""
+  if image.dtype != np.uint8:
+    image = np.round(np.clip(np.asarray(image, np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)
+  if image.ndim == 3 and image.shape[-1] == 1:
+    image = image[..., 0]
+  directory = os.path.dirname(os.path.abspath(path))
+  if not os.path.isdir(directory):
+    raise ImageError(f"cannot write {path!r}: directory {directory!r} does not exist")
+  if not os.access(directory, os.W_OK):
+    raise ImageError(f"cannot write {path!r}: directory {directory!r} is not writable")
+  fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=directory)
+  try:
+    with os.fdopen(fd, "wb") as f:
+      Image.fromarray(image).save(f, format="PNG")
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    raise
+
+
+def make_grid(columns: list[tuple[str, np.ndarray]], pad: int = 2, label_height: int = 14) -> np.ndarray:
+  """Rows = examples, columns = named images (each (N, H, W, C) in [0, 1]), with a title row. Returns uint8."""
+  n, h, w = columns[0][1].shape[:3]
+  ncol = len(columns)
+  grid = np.full((label_height + n * (h + pad) + pad, ncol * (w + pad) + pad, 3), 255, np.uint8)
+  for j, (_, imgs) in enumerate(columns):
+    imgs = np.round(np.clip(np.asarray(imgs, np.float32), 0, 1) * 255).astype(np.uint8)
+    if imgs.shape[-1] == 1:
+      imgs = np.repeat(imgs, 3, axis=-1)
+    for i in range(n):
+      y, x = label_height + pad + i * (h + pad), pad + j * (w + pad)
+      grid[y:y + h, x:x + w] = imgs[i]
+  canvas = Image.fromarray(grid)
+  draw = ImageDraw.Draw(canvas)
+  for j, (title, _) in enumerate(columns):
+    draw.text((pad + j * (w + pad) + 1, 1), title[: max(4, w // 6)], fill=(0, 0, 0))
+  return np.asarray(canvas)

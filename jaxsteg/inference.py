@@ -1,0 +1,72 @@
+"""Loading a trained run for use on real files: its config and the parameters of its latest checkpoint."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+import jax
+import ml_collections
+import numpy as np
+
+from jaxsteg import checkpoint
+from jaxsteg import sharding
+from jaxsteg import tasks
+
+
+class RunError(ValueError):
+  """A user-facing problem with a workdir (missing, no checkpoint, unreadable)."""
+
+
+@dataclasses.dataclass
+class LoadedRun:
+  config: ml_collections.ConfigDict
+  task: Any
+  params: Any
+  step: int
+
+
+def load_config(workdir: str) -> ml_collections.ConfigDict:
+  path = os.path.join(workdir, "config.json")
+  if not os.path.isdir(workdir):
+    raise RunError(f"workdir {workdir!r} does not exist; train one with "
+                   f"`python -m jaxsteg.main --config configs/... --workdir {workdir}`")
+  if not os.path.exists(path):
+    raise RunError(f"workdir {workdir!r} has no config.json: it is not a jaxsteg training run")
+  try:
+    with open(path, encoding="utf-8") as f:
+      return ml_collections.ConfigDict(json.load(f))
+  except (OSError, ValueError) as e:
+    raise RunError(f"cannot read {path}: {e}") from e
+
+
+def load_run(workdir: str, step: int | None = None) -> LoadedRun:
+  """Restores the latest (or given) checkpoint of `workdir` on one device."""
+  config = load_config(workdir)
+  ckpt_dir = os.path.join(workdir, "checkpoints")
+  if not os.path.isdir(ckpt_dir) or not any(n.isdigit() for n in os.listdir(ckpt_dir)):
+    raise RunError(f"workdir {workdir!r} has no checkpoint yet; train it first (or wait for the first save)")
+  if not config.get("task"):
+    raise RunError(f"{os.path.join(workdir, 'config.json')} names no task: it is not a jaxsteg run config")
+  config.num_devices = 1
+  try:
+    task = tasks.get_task(config.task)
+  except ValueError as e:
+    raise RunError(str(e)) from e
+  mesh = sharding.make_mesh(1)
+  init_fn = lambda rng, batch: task.init_state(config, rng, batch)  # pylint: disable=unnecessary-lambda-assignment
+  abstract = jax.eval_shape(init_fn, jax.random.key(0), task.dummy_batch(config, 1))
+  abstract = checkpoint.abstract_with_sharding(abstract, sharding.replicated(mesh))
+  ckpt = checkpoint.Checkpointer(ckpt_dir, async_save=False)
+  try:
+    state, _ = ckpt.restore(step, abstract)
+  except FileNotFoundError as e:
+    raise RunError(str(e)) from e
+  except Exception as e:  # Orbax raises many types for damaged or mismatched checkpoints.
+    raise RunError(f"cannot restore the checkpoint in {ckpt_dir} ({type(e).__name__}: {e}); "
+                   f"was it written by a different config?") from e
+  finally:
+    ckpt.close()
+  return LoadedRun(config, task, state["params"], int(np.asarray(state["step"])))
