@@ -38,7 +38,7 @@ class Checkpointer:
     return self._manager.latest_step()
 
   def all_steps(self) -> list[int]:
-    return list(self._manager.all_steps(read=True))
+    return list(self._manager.all_steps())
 
   def reached_preemption(self, step: int) -> bool:
     return self._manager.reached_preemption(step)

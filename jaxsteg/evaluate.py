@@ -42,18 +42,20 @@ def evaluate_state(config: ml_collections.ConfigDict, setup, state: Any, outdir:
   eval_fn = _make_eval_fn(config, setup)
   sums: dict[str, float] = {}
   count = 0.0
-  grid_images = None
   for local in pipeline.eval_batches(eval_set, global_batch):
     batch = sharding.to_global(local, setup.batch_sharding)
-    per_example, mask, imgs = eval_fn(state, batch)
+    per_example, mask, _ = eval_fn(state, batch)
     per_example, mask = jax.device_get((per_example, mask))
     for k, v in per_example.items():
       sums[k] = sums.get(k, 0.0) + float(np.sum(np.asarray(v, np.float64) * mask))
     count += float(mask.sum())
-    if grid_images is None and write_images:
-      n = min(config.eval.num_grid_examples, int(local["mask"].sum()))
-      grid_images = {k: sharding.local_rows(v)[:n] for k, v in imgs.items()}
   means = {k: v / count for k, v in sums.items()}
+  grid_images = None
+  if write_images:  # One more batch: examples spread over the whole set. Process 0 holds the first rows.
+    indices = pipeline.grid_indices(eval_set, min(config.eval.num_grid_examples, global_batch))
+    local = pipeline.indexed_batch(eval_set, indices, global_batch)
+    _, _, imgs = eval_fn(state, sharding.to_global(local, setup.batch_sharding))
+    grid_images = {k: sharding.local_rows(v)[:len(indices)] for k, v in imgs.items()}
   if jax.process_index() == 0:
     step = int(jax.device_get(state["step"]))
     write_results(config, outdir, step, int(count), means,

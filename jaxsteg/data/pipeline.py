@@ -102,21 +102,32 @@ def make_eval_set(data: ml_collections.ConfigDict, *, num_secrets: int) -> EvalS
                  cut_cover, cut_secret)
 
 
-def eval_batches(eval_set: EvalSet, global_batch: int, process_index: int | None = None,
-                 process_count: int | None = None) -> Iterator[dict[str, np.ndarray]]:
-  """This process's rows of each global eval batch, the last one padded; 'mask' marks real examples."""
+def indexed_batch(eval_set: EvalSet, indices, global_batch: int, process_index: int | None = None,
+                  process_count: int | None = None) -> dict[str, np.ndarray]:
+  """This process's rows of a global batch holding examples `indices`, zero-padded; 'mask' marks real rows."""
   pi, pc = _process_info(process_index, process_count)
   if global_batch % pc:
     raise ValueError(f"eval batch {global_batch} does not divide by {pc} processes")
   local = global_batch // pc
   template = eval_set.example(0)
+  batch = {k: np.zeros((local,) + v.shape, v.dtype) for k, v in template.items()}
+  batch["mask"] = np.zeros((local,), np.float32)
+  for r, j in enumerate(range(pi * local, (pi + 1) * local)):
+    if j < len(indices):
+      for k, v in eval_set.example(int(indices[j])).items():
+        batch[k][r] = v
+      batch["mask"][r] = 1.0
+  return batch
+
+
+def eval_batches(eval_set: EvalSet, global_batch: int, process_index: int | None = None,
+                 process_count: int | None = None) -> Iterator[dict[str, np.ndarray]]:
+  """This process's rows of each global eval batch, the last one padded; 'mask' marks real examples."""
   for start in range(0, eval_set.length, global_batch):
-    rows = range(start + pi * local, start + (pi + 1) * local)
-    batch = {k: np.zeros((local,) + v.shape, v.dtype) for k, v in template.items()}
-    batch["mask"] = np.zeros((local,), np.float32)
-    for r, i in enumerate(rows):
-      if i < eval_set.length:
-        for k, v in eval_set.example(i).items():
-          batch[k][r] = v
-        batch["mask"][r] = 1.0
-    yield batch
+    indices = range(start, min(start + global_batch, eval_set.length))
+    yield indexed_batch(eval_set, indices, global_batch, process_index, process_count)
+
+
+def grid_indices(eval_set: EvalSet, n: int) -> np.ndarray:
+  """`n` examples spread evenly over the held-out set (so a grid shows every source image)."""
+  return np.unique(np.linspace(0, eval_set.length - 1, min(n, eval_set.length)).round().astype(int))
