@@ -9,6 +9,7 @@ are kept. Saves are asynchronous: the next steps run while the files are written
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import jax
@@ -21,7 +22,7 @@ class Checkpointer:
 
   def __init__(self, directory: str | epath.Path, *, save_every: int = 1000, keep: int = 3,
                async_save: bool = True):
-    self.directory = epath.Path(directory)
+    self.directory = absolute(directory)
     policy = ocp.checkpoint_managers.AnySavePolicy([
         ocp.checkpoint_managers.FixedIntervalPolicy(save_every),
         ocp.checkpoint_managers.PreemptionCheckpointingPolicy(),
@@ -69,6 +70,12 @@ class Checkpointer:
 
   def close(self) -> None:
     self._manager.close()
+
+
+def absolute(path: str | epath.Path) -> epath.Path:
+  """Orbax needs absolute paths: a relative local workdir is resolved (URLs such as gs:// are kept)."""
+  text = str(path)
+  return epath.Path(text if "://" in text else os.path.abspath(text))
 
 
 def abstract_with_sharding(abstract_state: Any, sharding: Any) -> Any:

@@ -61,15 +61,17 @@ def _main(args, cwd):
 
 
 def test_main_train_then_eval_and_typo(tmp_path):
-  workdir = str(tmp_path / "run")
+  """As a user runs it: a relative workdir, train (with checkpoints), then evaluate a chosen step."""
+  workdir = "runs/tiny"
   cfg = os.path.join(ROOT, "configs", "deepstego_embedded.py") + ":tiny"
-  proc = _main(["--config", cfg, "--workdir", workdir], ROOT)
+  proc = _main(["--config", cfg, "--workdir", workdir], tmp_path)
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert f"workdir: {workdir}" in proc.stdout
-  proc = _main(["--config", cfg, "--workdir", workdir, "--mode", "eval", "--step", "2"], ROOT)
+  assert os.path.isdir(tmp_path / workdir / "checkpoints" / "4")
+  proc = _main(["--config", cfg, "--workdir", workdir, "--mode", "eval", "--step", "2"], tmp_path)
   assert proc.returncode == 0, proc.stderr[-3000:]
-  with open(os.path.join(workdir, "eval", "2", "metrics.json")) as f:
+  with open(tmp_path / workdir / "eval" / "2" / "metrics.json") as f:
     assert json.load(f)["step"] == 2
-  proc = _main(["--config", cfg, "--workdir", workdir, "--config.optim.lerning_rate=1"], ROOT)
+  proc = _main(["--config", cfg, "--workdir", workdir, "--config.optim.lerning_rate=1"], tmp_path)
   assert proc.returncode != 0
   assert "lerning_rate" in proc.stderr
