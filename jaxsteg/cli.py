@@ -45,14 +45,12 @@ def _read(path: str, what: str) -> np.ndarray:
   return img
 
 
-def _check_size(img: np.ndarray, multiple: int, what: str) -> None:
+def _check_size(img: np.ndarray, what: str) -> None:
+  """Any size works (the task pads to its networks' multiple and crops back), up to a memory limit."""
   h, w = img.shape[:2]
   if h * w > MAX_PIXELS:
     raise CliError(f"{what} is {w}x{h} pixels, more than this command handles ({MAX_PIXELS} pixels); "
                    f"downscale it first")
-  if h < multiple or w < multiple or h % multiple or w % multiple:
-    raise CliError(f"{what} is {w}x{h}; this model needs width and height that are multiples of {multiple} "
-                   f"— crop or pad it by at most {multiple - 1} pixels")
 
 
 def _resize_to(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
@@ -76,7 +74,7 @@ def cmd_hide(args) -> None:
   k = run.config.model.num_secrets
   if len(secrets) != k:
     raise CliError(f"this model hides {k} secret image(s); got {len(secrets)} --secret")
-  _check_size(cover, run.task.size_multiple(run.config), f"cover {args.cover!r}")
+  _check_size(cover, f"cover {args.cover!r}")
   for i, s in enumerate(secrets):
     if s.shape[:2] != cover.shape[:2]:
       print(f"jaxsteg: note: secret {args.secret[i]} resized from {s.shape[1]}x{s.shape[0]} to the cover's "
@@ -94,7 +92,7 @@ def cmd_reveal(args) -> None:
   outs = _revealed_paths(args.out, run.config.model.num_secrets)
   for o in outs:
     _check_output(o)
-  _check_size(stego, run.task.size_multiple(run.config), f"stego image {args.stego!r}")
+  _check_size(stego, f"stego image {args.stego!r}")
   revealed = run.task.reveal_images(run.config, run.params, stego)
   for o, img in zip(outs, revealed):
     image_io.write_png(o, img)

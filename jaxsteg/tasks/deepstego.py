@@ -155,18 +155,36 @@ def size_multiple(config: ml_collections.ConfigDict) -> int:
   return config.model.s2d if config.model.arch == "fast" else 1
 
 
+def _pad_to_multiple(img, multiple: int):
+  """Edge-pads (H, W, C) so that H and W are multiples of `multiple`; returns it and the original (H, W)."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  h, w = img.shape[:2]
+  ph, pw = -h % multiple, -w % multiple
+  if ph or pw:
+    img = np.pad(img, ((0, ph), (0, pw), (0, 0)), mode="edge")
+  return img, (h, w)
+
+
 def hide_images(config, params, cover: "np.ndarray", secrets: "np.ndarray") -> "np.ndarray":
-  """One cover (H, W, C) uint8 and K secrets (K, H, W, C) uint8 -> the 8-bit container (H, W, C) uint8."""
-  batch = {"cover": jnp.asarray(cover)[None], "secret": jnp.asarray(secrets)[None]}
+  """One cover (H, W, C) uint8 and K secrets (K, H, W, C) uint8 -> the 8-bit container (H, W, C) uint8.
+
+  Any H, W: the images are edge-padded to the networks' size multiple and the container cropped back.
+  """
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  m = size_multiple(config)
+  cover_p, (h, w) = _pad_to_multiple(cover, m)
+  secrets_p = np.stack([_pad_to_multiple(s, m)[0] for s in secrets])
+  batch = {"cover": jnp.asarray(cover_p)[None], "secret": jnp.asarray(secrets_p)[None]}
   container = jax.jit(lambda p, b: hide(networks(config), p, *_to_float(b)))(params, batch)
-  return _to_uint8(container[0])
+  return _to_uint8(container[0, :h, :w])
 
 
 def reveal_images(config, params, container: "np.ndarray") -> list:
-  """A container (H, W, C) uint8 -> the K revealed secrets, each (H, W, C) uint8."""
-  x = jnp.asarray(container, jnp.float32)[None] / 255.0
+  """A container (H, W, C) uint8 of any size -> the K revealed secrets, each (H, W, C) uint8."""
+  padded, (h, w) = _pad_to_multiple(container, size_multiple(config))
+  x = jnp.asarray(padded, jnp.float32)[None] / 255.0
   out = jax.jit(lambda p, c: reveal(networks(config), p, c, config.model.num_secrets))(params, x)
-  return [_to_uint8(out[0, k]) for k in range(config.model.num_secrets)]
+  return [_to_uint8(out[0, k, :h, :w]) for k in range(config.model.num_secrets)]
 
 
 def _to_uint8(x):
