@@ -67,8 +67,7 @@ def time_jax(config, size: int, batch: int, microbatches: int, steps: int) -> di
     t0 = time.perf_counter()
     for _ in range(steps):
       state, m = step(state, gbatch)
-      if os.environ.get("BENCH_SYNC", "1") == "1": jax.block_until_ready(m)   # As the train loop does on multi-device CPU (see train.py).
-    jax.block_until_ready(state)
+      jax.block_until_ready(m)   # As the train loop does on multi-device CPU (see train.py).
     dt = (time.perf_counter() - t0) / steps
   # XLA's cost analysis of an SPMD program counts one device's share: scale to the whole step.
   flops *= setup.mesh.devices.size
