@@ -6,7 +6,6 @@ Outputs in the eval folder: metrics.json, results.md (a markdown table) and grid
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import time
@@ -97,8 +96,8 @@ def run_eval(config: ml_collections.ConfigDict, workdir: str, step: int | None =
   """Restores `step` (latest if None) of `workdir` and evaluates it into workdir/eval/<step>/."""
   from jaxsteg import checkpoint  # pylint: disable=g-import-not-at-top
   from jaxsteg import train  # pylint: disable=g-import-not-at-top
-  task_module = __import__(f"jaxsteg.tasks.{config.task}", fromlist=["_"])
-  example = next(pipeline.eval_batches(task_module.eval_set(config), config.eval.batch_size))
+  from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
+  example = next(pipeline.eval_batches(tasks.get_task(config.task).eval_set(config), config.eval.batch_size))
   example.pop("mask")
   setup = train.make_setup(config, example)
   ckpt = checkpoint.Checkpointer(epath.Path(workdir) / "checkpoints", async_save=False)

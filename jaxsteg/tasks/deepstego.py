@@ -11,6 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import ml_collections
+import numpy as np
 
 from jaxsteg import losses
 from jaxsteg import metrics
@@ -157,7 +158,6 @@ def size_multiple(config: ml_collections.ConfigDict) -> int:
 
 def _pad_to_multiple(img, multiple: int):
   """Edge-pads (H, W, C) so that H and W are multiples of `multiple`; returns it and the original (H, W)."""
-  import numpy as np  # pylint: disable=g-import-not-at-top
   h, w = img.shape[:2]
   ph, pw = -h % multiple, -w % multiple
   if ph or pw:
@@ -165,12 +165,11 @@ def _pad_to_multiple(img, multiple: int):
   return img, (h, w)
 
 
-def hide_images(config, params, cover: "np.ndarray", secrets: "np.ndarray") -> "np.ndarray":
+def hide_images(config, params, cover: np.ndarray, secrets: np.ndarray) -> np.ndarray:
   """One cover (H, W, C) uint8 and K secrets (K, H, W, C) uint8 -> the 8-bit container (H, W, C) uint8.
 
   Any H, W: the images are edge-padded to the networks' size multiple and the container cropped back.
   """
-  import numpy as np  # pylint: disable=g-import-not-at-top
   m = size_multiple(config)
   cover_p, (h, w) = _pad_to_multiple(cover, m)
   secrets_p = np.stack([_pad_to_multiple(s, m)[0] for s in secrets])
@@ -179,7 +178,7 @@ def hide_images(config, params, cover: "np.ndarray", secrets: "np.ndarray") -> "
   return _to_uint8(container[0, :h, :w])
 
 
-def reveal_images(config, params, container: "np.ndarray") -> list:
+def reveal_images(config, params, container: np.ndarray) -> list:
   """A container (H, W, C) uint8 of any size -> the K revealed secrets, each (H, W, C) uint8."""
   padded, (h, w) = _pad_to_multiple(container, size_multiple(config))
   x = jnp.asarray(padded, jnp.float32)[None] / 255.0
@@ -187,6 +186,5 @@ def reveal_images(config, params, container: "np.ndarray") -> list:
   return [_to_uint8(out[0, k, :h, :w]) for k in range(config.model.num_secrets)]
 
 
-def _to_uint8(x):
-  import numpy as np  # pylint: disable=g-import-not-at-top
+def _to_uint8(x) -> np.ndarray:
   return np.asarray(jnp.round(jnp.clip(x, 0.0, 1.0) * 255.0).astype(jnp.uint8))
