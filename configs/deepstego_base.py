@@ -18,6 +18,10 @@ def get_base(*, arch: str, secrets: int, steps: int) -> ml_collections.ConfigDic
   c.data.eval_size = 64         # Held-out images.
   c.data.channels = 3
   c.data.flip = True
+  c.data.rotate_degrees = 0.0   # Training: uniform random rotation in ±this many degrees (0: none).
+  c.data.crop = ""              # '' : the dataset's own cut (datasets.SPECS); or random|resize|resize_crop|letterbox.
+  c.data.load_size = 0          # resize_crop only: resize to this, then crop image_size.
+  c.data.split_per_process = True   # Multi-host: each process reads its own share of a TFDS split.
   c.data.eval_max_examples = 0  # 0: all.
 
   c.model = ml_collections.ConfigDict()

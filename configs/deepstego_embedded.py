@@ -32,3 +32,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   if a.tiny:
     deepstego_base.apply_tiny(c)
   return c
+
+
+def sweep() -> list[dict]:
+  """β against learning rate (expand with launch/sweep.py)."""
+  return [{"loss.beta": beta, "optim.learning_rate": lr} for beta in (0.5, 0.75, 1.0) for lr in (5e-4, 1e-3)]

@@ -49,6 +49,9 @@ def evaluate_state(config: ml_collections.ConfigDict, setup, state: Any, outdir:
       sums[k] = sums.get(k, 0.0) + float(np.sum(np.asarray(v, np.float64) * mask))
     count += float(mask.sum())
   means = {k: v / count for k, v in sums.items()}
+  extra = getattr(setup.task, "extra_evaluation", None)
+  if extra is not None:  # Family-specific analyses (e.g. security statistics); they write their own files.
+    means.update(extra(config, setup, state, eval_set, epath.Path(outdir)))
   grid_images = None
   if write_images:  # One more batch: examples spread over the whole set. Process 0 holds the first rows.
     indices = pipeline.grid_indices(eval_set, min(config.eval.num_grid_examples, global_batch))
@@ -92,16 +95,74 @@ def write_results(config, outdir, step: int, num_examples: int, means: dict[str,
     image_io.write_png(os.fspath(outdir / "grid.png"), image_io.make_grid(grid_columns))
 
 
-def run_eval(config: ml_collections.ConfigDict, workdir: str, step: int | None = None) -> dict[str, float]:
-  """Restores `step` (latest if None) of `workdir` and evaluates it into workdir/eval/<step>/."""
-  from jaxsteg import checkpoint  # pylint: disable=g-import-not-at-top
-  from jaxsteg import train  # pylint: disable=g-import-not-at-top
+def _eval_setup(config: ml_collections.ConfigDict):
+  """Mesh, shardings and abstract state for evaluation, from one held-out batch (no training data read)."""
   from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
+  from jaxsteg import train  # pylint: disable=g-import-not-at-top
   example = next(pipeline.eval_batches(tasks.get_task(config.task).eval_set(config), config.eval.batch_size))
   example.pop("mask")
-  setup = train.make_setup(config, example)
+  return train.make_setup(config, example)
+
+
+def run_eval(config: ml_collections.ConfigDict, workdir: str, step: int | None = None) -> dict[str, float]:
+  """Restores `step` (latest if None) of `workdir` and evaluates it into workdir/eval/<step>/.
+
+  The state is restored onto this job's mesh, whatever device count training used.
+  """
+  from jaxsteg import checkpoint  # pylint: disable=g-import-not-at-top
+  setup = _eval_setup(config)
   ckpt = checkpoint.Checkpointer(epath.Path(workdir) / "checkpoints", async_save=False)
-  state, _ = ckpt.restore(step, setup.abstract_state)
+  try:
+    state, _ = ckpt.restore(step, setup.abstract_state)
+  finally:
+    ckpt.close()
   step = int(jax.device_get(state["step"]))
   with jax.set_mesh(setup.mesh):
     return evaluate_state(config, setup, state, epath.Path(workdir) / "eval" / str(step))
+
+
+def watch(config: ml_collections.ConfigDict, workdir: str, *, poll_seconds: float = 30.0,
+          timeout_seconds: float = 3600.0) -> dict[str, float]:
+  """Evaluates every checkpoint of `workdir` as it appears (an evaluator job beside training).
+
+  Checkpoints already evaluated (eval/<step>/metrics.json exists) are skipped, so a restarted evaluator picks
+  up where it stopped. Returns after evaluating the final step (`num_train_steps`), or when no new checkpoint
+  has appeared for `timeout_seconds`. Scalars go to workdir/eval_watch/ (TensorBoard and metrics.jsonl).
+  Returns the last evaluation's means.
+  """
+  from jaxsteg import checkpoint  # pylint: disable=g-import-not-at-top
+  from jaxsteg import writers  # pylint: disable=g-import-not-at-top
+  workdir = epath.Path(workdir)
+  setup = _eval_setup(config)
+  writer = writers.MetricWriter(workdir / "eval_watch")
+  means: dict[str, float] = {}
+  last_new = time.time()
+  done = False
+  try:
+    while not done:
+      ckpt = checkpoint.Checkpointer(workdir / "checkpoints", async_save=False)  # Re-reads the step list.
+      try:
+        steps = sorted(ckpt.all_steps())
+        todo = [s for s in steps if not (workdir / "eval" / str(s) / "metrics.json").exists()]
+        done = bool(steps) and steps[-1] >= config.num_train_steps
+        for step in todo:
+          try:
+            state, _ = ckpt.restore(step, setup.abstract_state)
+          except FileNotFoundError:  # Deleted by the trainer's retention policy meanwhile.
+            logging.warning("checkpoint %d disappeared before it was evaluated; skipped", step)
+            continue
+          with jax.set_mesh(setup.mesh):
+            means = evaluate_state(config, setup, state, workdir / "eval" / str(step))
+          writer.write_scalars(step, means, prefix="eval/")
+          last_new = time.time()
+      finally:
+        ckpt.close()
+      if done:
+        break
+      if time.time() - last_new > timeout_seconds:
+        logging.warning("no new checkpoint in %s for %.0f s: stopping the evaluator", workdir, timeout_seconds)
+        break
+      time.sleep(poll_seconds)
+  finally:
+    writer.close()
+  return means

@@ -21,8 +21,9 @@ def maybe_initialize_distributed(enabled: bool, coordinator_address: str | None 
   """`jax.distributed.initialize` for multi-host runs; arguments left None are read from the cluster."""
   if not enabled:
     return
-  if jax.default_backend() == "cpu" or jax.config.jax_platforms == "cpu":
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  # CPU devices of different processes talk through gloo (harmless where an accelerator does the work). Set
+  # before initialize: asking for the backend here would start it too early.
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
   jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
                              process_id=process_id)
 

@@ -25,3 +25,12 @@ def test_torch_reference_has_the_same_parameter_count(arch):
   n_jax = sum(x.size for x in jax.tree.leaves(state["params"]))
   n_torch = sum(p.numel() for p in torch_reference._build(config, torch).parameters())  # pylint: disable=protected-access
   assert n_jax == n_torch
+
+
+def test_input_pipeline_benchmark_prints_every_dataset(capsys):
+  from benchmarks import input_pipeline  # pylint: disable=g-import-not-at-top
+  input_pipeline.main(["--config", "configs/deepstego_embedded.py:tiny", "--datasets", "embedded", "svhn_cropped",
+                       "--batches", "2", "--skip_step"])
+  out = capsys.readouterr().out
+  rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[2:]}
+  assert set(rows) == {"embedded", "svhn_cropped"} and all(float(v) > 0 for v in rows.values())

@@ -2,8 +2,11 @@
 
 Training examples are drawn with replacement: example i of the stream is a pure function of (seed, i), computed
 by grain's `random_map`. The iterator's state is therefore just the next index, which the checkpoint saves, so a
-resumed run sees exactly the batches an uninterrupted run would. Each process reads every
-`process_count`-th example starting at its own index, i.e. its own rows of each global batch.
+resumed run sees exactly the batches an uninterrupted run would. Each process computes only its own rows of
+each global batch (every `process_count`-th example, from its own index). TFDS sources are also split per
+process (`tfds.split_for_jax_process`): each host reads its own share of the records, as on a pod. With
+`data.split_per_process = False` every process samples from the whole split instead, which makes the global
+batches independent of the process count (the in-memory embedded data always behaves that way).
 """
 
 from __future__ import annotations
@@ -27,6 +30,21 @@ def _process_info(process_index, process_count):
   return process_index, process_count
 
 
+def train_source(data: ml_collections.ConfigDict, name: str, process_index: int, process_count: int):
+  """The training images of dataset `name` that this process samples from."""
+  split = data.get("split_per_process", True)
+  return datasets.get_source(name, "train", data.get("data_dir"), process_index=process_index if split else 0,
+                             process_count=process_count if split else 1)
+
+
+def preprocess_fn(data: ml_collections.ConfigDict, name: str, *, train: bool):
+  """The config's cut of dataset `name`: crop mode, size, channels and (training only) augmentation."""
+  return datasets.make_preprocess(
+      datasets.get_spec(name), data.image_size if train else data.eval_size, data.channels, train,
+      data.flip and train, crop=data.get("crop") or None, load_size=data.get("load_size", 0),
+      rotate_degrees=data.get("rotate_degrees", 0.0) if train else 0.0)
+
+
 def make_train_dataset(data: ml_collections.ConfigDict, *, num_secrets: int, global_batch: int, seed: int,
                        process_index: int | None = None, process_count: int | None = None
                        ) -> grain.MapDataset:
@@ -34,11 +52,10 @@ def make_train_dataset(data: ml_collections.ConfigDict, *, num_secrets: int, glo
   pi, pc = _process_info(process_index, process_count)
   if global_batch % pc:
     raise ValueError(f"global batch {global_batch} does not divide by {pc} processes")
-  cover_spec, secret_spec = datasets.get_spec(data.cover), datasets.get_spec(data.secret)
-  covers = datasets.get_source(data.cover, "train", data.get("data_dir"))
-  secrets = datasets.get_source(data.secret, "train", data.get("data_dir"))
-  cut_cover = datasets.make_preprocess(cover_spec, data.image_size, data.channels, True, data.flip)
-  cut_secret = datasets.make_preprocess(secret_spec, data.image_size, data.channels, True, data.flip)
+  covers = train_source(data, data.cover, pi, pc)
+  secrets = train_source(data, data.secret, pi, pc)
+  cut_cover = preprocess_fn(data, data.cover, train=True)
+  cut_secret = preprocess_fn(data, data.secret, train=True)
 
   def make_example(index, rng: np.random.Generator):
     del index  # The example is a function of its rng alone, which grain derives from (seed, index).
@@ -90,10 +107,9 @@ def make_eval_set(data: ml_collections.ConfigDict, *, num_secrets: int) -> EvalS
   def source(name):
     spec = datasets.get_spec(name)
     if spec.tfds_name is None:
-      crops = embedded.grid_crops(datasets.get_source(name, "eval"), data.eval_size)
-      return crops, datasets.make_preprocess(spec, data.eval_size, data.channels, False, False)
-    src = datasets.get_source(name, "eval", data.get("data_dir"))
-    return src, datasets.make_preprocess(spec, data.eval_size, data.channels, False, False)
+      return embedded.grid_crops(datasets.get_source(name, "eval"), data.eval_size), preprocess_fn(
+          data, name, train=False)
+    return datasets.get_source(name, "eval", data.get("data_dir")), preprocess_fn(data, name, train=False)
 
   covers, cut_cover = source(data.cover)
   secrets, cut_secret = source(data.secret) if data.secret != data.cover else (covers, cut_cover)

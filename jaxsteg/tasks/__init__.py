@@ -8,6 +8,8 @@ A task module `jaxsteg.tasks.<name>` provides:
   eval_step(config, state, batch) -> ({per-example metrics, shape (B,)}, {name: images (B, H, W, C)})
   grid_columns(config, images) -> [(title, images (B, H, W, C) in [0, 1])] for the sample PNG grid
   dummy_batch(config, batch_size) -> zeros shaped like a batch (restoring without reading any dataset)
+Optional: extra_evaluation(config, setup, state, eval_set, outdir) -> {name: float}, run by every process after
+the held-out metrics (process 0 writes any files it makes under `outdir`); its numbers join metrics.json.
 Families that hide images also give the CLI `hide_images` and `reveal_images` (numpy uint8 in and out).
 The loop adds jit, shardings, donation, checkpoints, logging and evaluation; it knows nothing of the family.
 """
