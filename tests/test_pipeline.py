@@ -50,10 +50,12 @@ def test_processes_read_disjoint_rows_of_the_global_batch():
   whole = pipeline.make_train_dataset(_data(), process_index=0, process_count=1, **kw)[0]
   parts = [pipeline.make_train_dataset(_data(), process_index=p, process_count=2, **kw)[0] for p in (0, 1)]
   assert parts[0]["cover"].shape[0] == 4
-  # Process p reads examples p, p+2, ...: interleaving the parts gives the single-process batch.
-  merged = np.empty_like(whole["cover"])
-  merged[0::2], merged[1::2] = parts[0]["cover"], parts[1]["cover"]
-  np.testing.assert_array_equal(merged, whole["cover"])
+  # Process p computes the p-th block of rows of each global batch, the rows its devices hold: stacking the
+  # parts gives the single-process batch, row for row.
+  np.testing.assert_array_equal(np.concatenate([parts[0]["cover"], parts[1]["cover"]]), whole["cover"])
+  later = [pipeline.make_train_dataset(_data(), process_index=p, process_count=2, **kw)[3] for p in (0, 1)]
+  np.testing.assert_array_equal(np.concatenate([later[0]["secret"], later[1]["secret"]]),
+                                pipeline.make_train_dataset(_data(), process_index=0, process_count=1, **kw)[3]["secret"])
 
 
 def test_eval_batches_pad_the_last_batch_with_a_mask():

@@ -3,7 +3,9 @@
 Training examples are drawn with replacement: example i of the stream is a pure function of (seed, i), computed
 by grain's `random_map`. The iterator's state is therefore just the next index, which the checkpoint saves, so a
 resumed run sees exactly the batches an uninterrupted run would. Each process computes only its own rows of
-each global batch (every `process_count`-th example, from its own index). TFDS sources are also split per
+each global batch: the contiguous block that lands on its devices (`process_batches`), so global row r of
+batch b is example b·B + r whatever the number of processes, and per-row randomness in a step (noise, keys)
+is the same as in a single-process run. TFDS sources are also split per
 process (`tfds.split_for_jax_process`): each host reads its own share of the records, as on a pod. With
 `data.split_per_process = False` every process samples from the whole split instead, which makes the global
 batches independent of the process count (the in-memory embedded data always behaves that way).
@@ -28,6 +30,39 @@ def _process_info(process_index, process_count):
     import jax  # pylint: disable=g-import-not-at-top
     process_index, process_count = jax.process_index(), jax.process_count()
   return process_index, process_count
+
+
+class _BlockRows(grain.MapDataset):
+  """Rows [offset, offset + block) of every consecutive `stride` elements of the parent, in order."""
+
+  def __init__(self, parent: grain.MapDataset, stride: int, offset: int, block: int):
+    super().__init__(parent)
+    self._stride, self._offset, self._block = stride, offset, block
+
+  def __len__(self) -> int:
+    return len(self._parent) // self._stride * self._block
+
+  def __getitem__(self, index):
+    if isinstance(index, slice):
+      return self.slice(index)
+    b, j = divmod(int(index), self._block)
+    return self._parent[b * self._stride + self._offset + j]
+
+  def __str__(self) -> str:
+    return f"BlockRows(stride={self._stride}, offset={self._offset}, block={self._block})"
+
+
+def process_batches(ds: grain.MapDataset, global_batch: int, process_index: int | None = None,
+                    process_count: int | None = None) -> grain.MapDataset:
+  """This process's batches of a stream of examples: rows [p·b, (p+1)·b) of each global batch of
+  `global_batch` consecutive examples (b = global_batch / process_count), which is the block of rows that
+  `jax.make_array_from_process_local_data` places on this process's devices."""
+  pi, pc = _process_info(process_index, process_count)
+  if global_batch % pc:
+    raise ValueError(f"global batch {global_batch} does not divide by {pc} processes")
+  local = global_batch // pc
+  rows = ds if pc == 1 else _BlockRows(ds, global_batch, pi * local, local)
+  return rows.batch(local, drop_remainder=True)
 
 
 def train_source(data: ml_collections.ConfigDict, name: str, process_index: int, process_count: int):
@@ -64,7 +99,7 @@ def make_train_dataset(data: ml_collections.ConfigDict, *, num_secrets: int, glo
     return {"cover": cover, "secret": secret}
 
   ds = grain.MapDataset.range(sys.maxsize).seed(seed).random_map(make_example)
-  return ds[pi::pc].batch(global_batch // pc, drop_remainder=True)
+  return process_batches(ds, global_batch, pi, pc)
 
 
 def make_train_iter(ds: grain.MapDataset, state: dict | None = None):
