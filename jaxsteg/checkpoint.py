@@ -12,6 +12,7 @@ import json
 import os
 from typing import Any
 
+from absl import logging
 import jax
 import orbax.checkpoint as ocp
 from etils import epath
@@ -85,12 +86,45 @@ def abstract_with_sharding(abstract_state: Any, sharding: Any) -> Any:
   return jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), abstract_state, sharding)
 
 
-def write_config(workdir: str | epath.Path, config_json: str) -> None:
-  """Writes config.json beside the checkpoints (process 0), atomically."""
+def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+  if not isinstance(tree, dict):
+    return {prefix: tree}
+  out = {}
+  for k, v in tree.items():
+    out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+  return out
+
+
+def config_changes(old: dict, new: dict) -> list[str]:
+  """'key: old -> new' for every field that differs between two configs (as JSON dicts)."""
+  a, b = _flatten(old), _flatten(new)
+  return [f"{k}: {a.get(k, '(absent)')!r} -> {b.get(k, '(absent)')!r}" for k in sorted(set(a) | set(b))
+          if a.get(k, "(absent)") != b.get(k, "(absent)")]
+
+
+def write_config(workdir: str | epath.Path, config_json: str) -> list[str]:
+  """Writes config.json beside the checkpoints (process 0), atomically.
+
+  When the workdir already holds a different config (a run resumed with changed settings), the differences
+  are logged as a warning and the previous file is kept as config.previous.json. Returns the differences.
+  """
   if jax.process_index() != 0:
-    return
+    return []
   path = epath.Path(workdir) / "config.json"
   path.parent.mkdir(parents=True, exist_ok=True)
+  new = json.loads(config_json)
+  changes = []
+  if path.exists():
+    try:
+      old = json.loads(path.read_text())
+    except ValueError:
+      old = {}
+    changes = config_changes(old, new)
+    if changes:
+      logging.warning("%s held a different config; the run continues with the new one (the old one is kept as "
+                      "config.previous.json). Changed: %s", path, "; ".join(changes))
+      (path.parent / "config.previous.json").write_text(path.read_text())
   tmp = path.parent / (path.name + ".tmp")
-  tmp.write_text(json.dumps(json.loads(config_json), indent=2, sort_keys=True))
+  tmp.write_text(json.dumps(new, indent=2, sort_keys=True))
   tmp.replace(path)
+  return changes

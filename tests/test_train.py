@@ -172,3 +172,12 @@ def test_eval_uses_8bit_containers_and_counts_every_image(tiny_run):
   c255 = np.asarray(images["container"]) * 255
   np.testing.assert_allclose(c255, np.round(c255), atol=1e-3)
   assert per["container_psnr"].shape == (8,)
+
+
+def test_resuming_with_a_changed_config_says_what_changed(tmp_path):
+  assert checkpoint.write_config(tmp_path, json.dumps({"seed": 0, "optim": {"lr": 1.0}})) == []
+  assert checkpoint.write_config(tmp_path, json.dumps({"seed": 0, "optim": {"lr": 1.0}})) == []
+  changes = checkpoint.write_config(tmp_path, json.dumps({"seed": 0, "optim": {"lr": 0.5, "clip": 1}}))
+  assert changes == ["optim.clip: '(absent)' -> 1", "optim.lr: 1.0 -> 0.5"]
+  assert json.loads((tmp_path / "config.previous.json").read_text())["optim"]["lr"] == 1.0
+  assert json.loads((tmp_path / "config.json").read_text())["optim"]["lr"] == 0.5
