@@ -1,0 +1,145 @@
+"""The exact text codec: round trips, bit errors up to the Reed-Solomon limit, encryption, typed failures."""
+
+import math
+
+import numpy as np
+import pytest
+
+from jaxsteg.data import payloads as P
+
+SHAPE = (64, 64, 2)
+TEXTS = ["", "hello", "héllo wörld ✓ 日本語 🙂", "The quick brown fox. " * 40]
+
+
+def _fixed_bytes(n):
+  return bytes(range(n))
+
+
+@pytest.mark.parametrize("text", TEXTS)
+@pytest.mark.parametrize("passphrase", [None, "correct horse"])
+def test_round_trip(text, passphrase):
+  bits = P.encode_text(text, SHAPE, ber=0.01, passphrase=passphrase)
+  assert bits.shape == SHAPE and bits.dtype == np.uint8 and set(np.unique(bits)) <= {0, 1}
+  assert P.decode_text(bits, passphrase=passphrase) == text
+  # Logits (> 0 means 1) decode the same way as hard bits.
+  assert P.decode_text(bits.astype(np.float32) * 4 - 2, passphrase=passphrase) == text
+
+
+def test_random_bit_errors_at_the_planned_rate_are_corrected():
+  rng = np.random.default_rng(0)
+  text = "".join(chr(c) for c in rng.integers(0x20, 0x7E, 120))
+  for trial in range(5):
+    bits = P.encode_text(text, SHAPE, ber=0.03, passphrase="pw")
+    noisy = bits ^ (rng.random(SHAPE) < 0.03).astype(np.uint8)
+    assert P.decode_text(noisy, passphrase="pw") == text, trial
+
+
+def _single_tile_frame(passphrase):
+  """A body that fits exactly once (one tile), so byte errors reach Reed-Solomon undiluted by the vote."""
+  num_bits = int(np.prod(SHAPE))
+  region_bytes = (num_bits - P.HEADER_REGION_BITS) // 8
+  nsym = 32
+  payload_len = 1
+  while P.rs_length(P.body_length(payload_len + 1, passphrase is not None), nsym) <= region_bytes:
+    payload_len += 1
+  assert P.rs_length(P.body_length(payload_len, passphrase is not None), nsym) * 2 > region_bytes
+  payload = bytes(np.random.default_rng(1).integers(0x41, 0x5A, payload_len, dtype=np.uint8))
+  key = None if passphrase is None else passphrase.encode()
+  header, body = P.make_frame(payload, compressed=False, nsym=nsym, passphrase=key)
+  return payload.decode(), header, body, nsym
+
+
+def _corrupt_bytes(code: bytes, positions) -> bytes:
+  code = bytearray(code)
+  for p in positions:
+    code[p] ^= 0xA5
+  return bytes(code)
+
+
+@pytest.mark.parametrize("passphrase", [None, "pw"])
+def test_byte_errors_up_to_the_rs_limit(passphrase):
+  text, header, body, nsym = _single_tile_frame(passphrase)
+  header_code = bytes(P._rs(P.HEADER_NSYM).encode(header))  # pylint: disable=protected-access
+  limit = nsym // 2
+  # Up to nsym/2 corrupted bytes in every 255-byte chunk: corrected exactly.
+  bad = [c * 255 + j * 7 for c in range(math.ceil(len(body) / 255)) for j in range(limit)
+         if c * 255 + j * 7 < len(body)]
+  bits = P.layout_bits(header_code, _corrupt_bytes(body, bad), SHAPE)
+  assert P.decode_text(bits, passphrase=passphrase) == text
+  # One more in the first chunk: beyond the limit, an error, never garbage.
+  bits = P.layout_bits(header_code, _corrupt_bytes(body, bad + [limit * 7]), SHAPE)
+  with pytest.raises(P.AuthenticationFailed):
+    P.decode_text(bits, passphrase=passphrase)
+
+
+def test_wrong_passphrase():
+  bits = P.encode_text("secret", SHAPE, ber=0.01, passphrase="right")
+  with pytest.raises(P.AuthenticationFailed, match="authentication failed"):
+    P.decode_text(bits, passphrase="wrong")
+  with pytest.raises(P.PassphraseRequired):
+    P.decode_text(bits)
+
+
+def test_passphrase_given_for_a_plain_message_is_refused():
+  bits = P.encode_text("plain", SHAPE, ber=0.01)
+  with pytest.raises(P.AuthenticationFailed):
+    P.decode_text(bits, passphrase="pw")
+
+
+@pytest.mark.parametrize("passphrase", [None, "pw"])
+def test_consistent_tampering_is_detected(passphrase):
+  """An attacker who rewrites a byte and recomputes the Reed-Solomon parity still fails the check."""
+  key = None if passphrase is None else passphrase.encode()
+  header, body = P.make_frame(b"pay the bearer 100", compressed=False, nsym=16, passphrase=key)
+  raw = bytearray(P._rs(16).decode(bytearray(body))[0])  # pylint: disable=protected-access
+  raw[-(P.TAG_BYTES if key else P.CRC_BYTES) - 3] ^= 1   # A payload byte.
+  forged = bytes(P._rs(16).encode(bytes(raw)))  # pylint: disable=protected-access
+  bits = P.layout_bits(bytes(P._rs(P.HEADER_NSYM).encode(header)), forged, SHAPE)  # pylint: disable=protected-access
+  with pytest.raises(P.AuthenticationFailed):
+    P.decode_text(bits, passphrase=passphrase)
+
+
+def test_no_message_in_random_or_blank_bits():
+  rng = np.random.default_rng(0)
+  for bits in (rng.integers(0, 2, SHAPE, dtype=np.uint8), np.zeros(SHAPE, np.uint8), np.ones(SHAPE, np.uint8)):
+    with pytest.raises(P.NoMessageFound, match="no message found"):
+      P.decode_text(bits)
+
+
+def test_over_capacity_reports_the_maximum():
+  cap = P.capacity(*SHAPE, ber=0.01, encrypted=True)
+  assert cap > 0
+  rng = np.random.default_rng(0)
+  # Incompressible text (random bytes as latin-1 letters would compress; use random hex of random bytes).
+  fits = bytes(rng.integers(0x21, 0x7F, cap, dtype=np.uint8)).decode()
+  payload, compressed = P.prepare_payload(fits)
+  if not compressed:
+    assert P.decode_text(P.encode_text(fits, SHAPE, ber=0.01, passphrase="pw"), passphrase="pw") == fits
+  too_big = "".join(chr(0x4E00 + int(c)) for c in rng.integers(0, 20000, cap))   # 3 bytes per char
+  with pytest.raises(P.PayloadTooLarge) as e:
+    P.encode_text(too_big, SHAPE, ber=0.01, passphrase="pw")
+  assert e.value.max_bytes == cap and f"at most {cap} bytes" in str(e.value)
+  del payload
+
+
+def test_capacity_grows_with_size_and_falls_with_error_rate():
+  assert P.capacity(128, 128, 2, ber=0.01, encrypted=False) > P.capacity(64, 64, 2, ber=0.01, encrypted=False)
+  assert P.capacity(64, 64, 2, ber=0.001, encrypted=True) > P.capacity(64, 64, 2, ber=0.03, encrypted=True)
+  assert P.capacity(64, 64, 4, ber=0.01, encrypted=True) > P.capacity(64, 64, 2, ber=0.01, encrypted=True)
+  assert P.capacity(8, 8, 1, ber=0.01, encrypted=True) == 0
+  # 0.5 net bits per pixel in a 128x128 cover at a few percent of bit errors, with encryption.
+  assert P.capacity(128, 128, 2, ber=0.02, encrypted=True) >= 1024
+
+
+def test_layout_is_deterministic_and_whitened():
+  a = P.encode_text("a" * 50, SHAPE, ber=0.01, compress=False)
+  b = P.encode_text("a" * 50, SHAPE, ber=0.01, compress=False)
+  np.testing.assert_array_equal(a, b)
+  assert 0.4 < a.mean() < 0.6   # Plain ASCII still looks like balanced random bits.
+
+
+def test_too_small_container():
+  with pytest.raises(P.NoMessageFound):
+    P.decode_text(np.zeros((4, 4, 1), np.uint8))
+  with pytest.raises(P.PayloadTooLarge):
+    P.encode_text("x", (4, 4, 1), ber=0.01)
