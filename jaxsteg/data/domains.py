@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import sys
 from typing import Callable, Sequence
 
 import grain
@@ -150,8 +149,8 @@ def make_train_dataset(data: ml_collections.ConfigDict, *, global_batch: int, se
     pasted, region = paste(x, message, top, left)
     return {"x": x, "y": y, "pasted": pasted, "region": region}
 
-  ds = grain.MapDataset.range(sys.maxsize).seed(seed).random_map(make_example)
-  return pipeline.process_batches(ds, global_batch, process_index, process_count)
+  return pipeline.example_stream(make_example, seed=seed, global_batch=global_batch,
+                                 process_index=process_index, process_count=process_count)
 
 
 @dataclasses.dataclass

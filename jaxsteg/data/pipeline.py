@@ -65,6 +65,23 @@ def process_batches(ds: grain.MapDataset, global_batch: int, process_index: int 
   return rows.batch(local, drop_remainder=True)
 
 
+def example_stream(make_example, *, seed: int, global_batch: int, process_index: int | None = None,
+                   process_count: int | None = None) -> grain.MapDataset:
+  """This process's batches of the infinite stream whose example i is make_example(i, rng(seed, i))."""
+  ds = grain.MapDataset.range(sys.maxsize).seed(seed).random_map(make_example)
+  return process_batches(ds, global_batch, process_index, process_count)
+
+
+def eval_source(data: ml_collections.ConfigDict, name: str):
+  """Held-out images of dataset `name` and their evaluation cut. Embedded data: a fixed grid of crops of the
+  held-out photographs; TFDS: the eval split (whole, on every process)."""
+  if datasets.get_spec(name).tfds_name is None:
+    images = embedded.grid_crops(datasets.get_source(name, "eval"), data.eval_size)
+  else:
+    images = datasets.get_source(name, "eval", data.get("data_dir"))
+  return images, preprocess_fn(data, name, train=False)
+
+
 def train_source(data: ml_collections.ConfigDict, name: str, process_index: int, process_count: int):
   """The training images of dataset `name` that this process samples from."""
   split = data.get("split_per_process", True)
@@ -98,8 +115,8 @@ def make_train_dataset(data: ml_collections.ConfigDict, *, num_secrets: int, glo
     secret = np.stack([cut_secret(secrets[int(rng.integers(len(secrets)))], rng) for _ in range(num_secrets)])
     return {"cover": cover, "secret": secret}
 
-  ds = grain.MapDataset.range(sys.maxsize).seed(seed).random_map(make_example)
-  return process_batches(ds, global_batch, pi, pc)
+  return example_stream(make_example, seed=seed, global_batch=global_batch, process_index=pi,
+                        process_count=pc)
 
 
 def make_train_iter(ds: grain.MapDataset, state: dict | None = None):
@@ -138,16 +155,8 @@ class EvalSet:
 
 def make_eval_set(data: ml_collections.ConfigDict, *, num_secrets: int) -> EvalSet:
   """Held-out pairs. Embedded data: a grid of crops of the test photographs; TFDS: the eval split."""
-
-  def source(name):
-    spec = datasets.get_spec(name)
-    if spec.tfds_name is None:
-      return embedded.grid_crops(datasets.get_source(name, "eval"), data.eval_size), preprocess_fn(
-          data, name, train=False)
-    return datasets.get_source(name, "eval", data.get("data_dir")), preprocess_fn(data, name, train=False)
-
-  covers, cut_cover = source(data.cover)
-  secrets, cut_secret = source(data.secret) if data.secret != data.cover else (covers, cut_cover)
+  covers, cut_cover = eval_source(data, data.cover)
+  secrets, cut_secret = eval_source(data, data.secret) if data.secret != data.cover else (covers, cut_cover)
   length = len(covers) if not data.get("eval_max_examples") else min(len(covers), data.eval_max_examples)
   return EvalSet(covers, secrets, num_secrets, data.eval_size, length, data.secret == data.cover,
                  cut_cover, cut_secret)

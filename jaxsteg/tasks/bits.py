@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 
 from absl import logging
 import grain
@@ -34,8 +33,6 @@ import optax
 from jaxsteg import losses
 from jaxsteg import metrics
 from jaxsteg import optim
-from jaxsteg.data import embedded
-from jaxsteg.data import datasets
 from jaxsteg.data import payloads
 from jaxsteg.data import pipeline
 from jaxsteg.models import dense
@@ -65,8 +62,8 @@ def train_dataset(config: ml_collections.ConfigDict) -> grain.MapDataset:
     del index
     return {"cover": cut(covers[int(rng.integers(len(covers)))], rng)}
 
-  ds = grain.MapDataset.range(sys.maxsize).seed(config.seed).random_map(make_example)
-  return pipeline.process_batches(ds, config.batch_size, pi, pc)
+  return pipeline.example_stream(make_example, seed=config.seed, global_batch=config.batch_size,
+                                 process_index=pi, process_count=pc)
 
 
 class BitsEvalSet:
@@ -74,11 +71,7 @@ class BitsEvalSet:
 
   def __init__(self, config: ml_collections.ConfigDict):
     data = config.data
-    if datasets.get_spec(data.cover).tfds_name is None:
-      self._covers = embedded.grid_crops(datasets.get_source(data.cover, "eval"), data.eval_size)
-    else:
-      self._covers = datasets.get_source(data.cover, "eval", data.get("data_dir"))
-    self._cut = pipeline.preprocess_fn(data, data.cover, train=False)
+    self._covers, self._cut = pipeline.eval_source(data, data.cover)
     self.size, self.depth, self.seed = data.eval_size, config.model.depth, config.seed
     n = len(self._covers)
     self.length = min(n, data.eval_max_examples) if data.get("eval_max_examples") else n

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 
 import grain
 import jax
@@ -24,8 +23,6 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from jaxsteg.data import datasets
-from jaxsteg.data import embedded
 from jaxsteg.data import pipeline
 from jaxsteg.tasks import deepstego
 
@@ -85,8 +82,8 @@ def train_dataset(config: ml_collections.ConfigDict) -> grain.MapDataset:
     start = int(rng.integers(texts.size - CHARS))
     return {"cover": cover, "secret": _window(texts, start)[None]}
 
-  ds = grain.MapDataset.range(sys.maxsize).seed(config.seed).random_map(make_example)
-  return pipeline.process_batches(ds, config.batch_size, pi, pc)
+  return pipeline.example_stream(make_example, seed=config.seed, global_batch=config.batch_size,
+                                 process_index=pi, process_count=pc)
 
 
 class TextEvalSet:
@@ -94,11 +91,7 @@ class TextEvalSet:
 
   def __init__(self, config: ml_collections.ConfigDict):
     data = config.data
-    if datasets.get_spec(data.cover).tfds_name is None:
-      self._covers = embedded.grid_crops(datasets.get_source(data.cover, "eval"), data.eval_size)
-    else:
-      self._covers = datasets.get_source(data.cover, "eval", data.get("data_dir"))
-    self._cut = pipeline.preprocess_fn(data, data.cover, train=False)
+    self._covers, self._cut = pipeline.eval_source(data, data.cover)
     self._texts = text_split("eval")
     self._windows = self._texts.size // CHARS
     n = len(self._covers)

@@ -23,7 +23,6 @@ import functools
 import json
 import os
 
-from absl import logging
 import jax
 import jax.numpy as jnp
 import ml_collections
