@@ -18,6 +18,8 @@ def get_base(*, depth: int, steps: int) -> ml_collections.ConfigDict:
   c.data.channels = 3
   c.data.flip = True
   c.data.rotate_degrees = 0.0
+  c.data.channel_gain = ()      # [inf] (max gain, max offset in levels, probability): per-channel gain and
+                                # offset, clipped to 8 bits, on training covers (saturated channels); () off.
   c.data.crop = ""              # '' : the dataset's own cut (datasets.SPECS).
   c.data.load_size = 0
   c.data.split_per_process = True
@@ -45,6 +47,15 @@ def get_base(*, depth: int, steps: int) -> ml_collections.ConfigDict:
 
   c.eval.text_bpp = 0.5         # Exact text evaluation: net payload bits per pixel of the messages.
   c.eval.text_passphrase = "jaxsteg-eval"   # '' : no encryption (CRC integrity only).
+  # [inf] Hide-time refinement of each text container (jaxsteg.tasks.bits.refine_container; 0 steps: off, the
+  # encoder's container as SteganoGAN sends it): Adam on the container's pixels until the decoder reads every
+  # bit of the 8-bit container, its PSNR held at or above refine_psnr. Used by the capacity probe, the text
+  # evaluation and `jaxsteg hide-text`; the model metrics (bit accuracy, container PSNR) stay the network's.
+  c.eval.refine_steps = 30
+  c.eval.refine_lr = 0.004      # Adam step on [0, 1] pixels (≈ one 8-bit level).
+  c.eval.refine_margin = 2.0    # Logit margin: bits are pushed past |logit| = 2, not just across 0.
+  c.eval.refine_psnr = 36.5     # dB: the floor on each refined container.
+  c.eval.refine_tolerance = 0.001   # Stop once at most this fraction of bits is wrong (the code corrects it).
   return c
 
 
@@ -55,3 +66,4 @@ def apply_tiny(c: ml_collections.ConfigDict) -> None:
   c.data.eval_max_examples = 8
   c.model.width = 8
   c.eval.text_bpp = 0.05
+  c.eval.refine_steps = 3

@@ -28,7 +28,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.model.zero_init_residual = True
   c.model.decoder_skip = True
   c.loss.mse_weight = 0.0       # The hinge alone holds the quality (10·MSE kept it ≈ 1.5 dB above the target).
-  c.loss.psnr_target = 37.5
+  c.loss.psnr_target = 36.5     # Held-out containers come out ≈ 1.5 dB above the training crops' target.
   c.loss.psnr_target_start = 25.0   # A strong signal first (bits are found fast), then the quality rises.
   c.loss.psnr_ramp_steps = 1500
   c.loss.critic_weight = 0.0
@@ -37,6 +37,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.optim.warmup_steps = 100
   c.optim.final_fraction = 0.05
   c.eval.batch_size = 16
+  c.data.channel_gain = (1.5, 40.0, 0.5)   # Half the training crops get saturated channels (see bits_base).
+  c.eval.refine_psnr = 36.2     # Text containers: refined down to at most this PSNR (target: ≥ 36 dB).
   if a.tiny:
     bits_base.apply_tiny(c)
   return c

@@ -21,6 +21,8 @@ def get_base(*, arch: str, mode: str, steps: int, salt: str) -> ml_collections.C
   c.data.channels = 3
   c.data.flip = True
   c.data.rotate_degrees = 0.0   # Random rotations of training images (spec: ±10° on STL-10).
+  c.data.channel_gain = ()      # [inf] (max gain, max offset, probability): colour augmentation of training
+                                # covers and secrets (jaxsteg.data.pipeline.channel_gain); () off.
   c.data.eval_max_examples = 0
 
   c.model = ml_collections.ConfigDict()

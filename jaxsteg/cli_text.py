@@ -3,9 +3,9 @@
   jaxsteg hide-text   --workdir W --cover c.png (--text T | --text-file F) [--passphrase-file P] --out stego.png
   jaxsteg reveal-text --workdir W --stego stego.png [--passphrase-file P] [--out message.txt]
 
-The workdir must hold a bit-payload run (`configs/bits_*.py`). hide-text first measures the model's raw bit
-error rate on this very cover (random bits in, 8-bit container, decoded) and sizes the error correction to it
-(with a margin), so the capacity of a cover is known before anything is embedded. The text comes back exactly
+The workdir must hold a bit-payload run (`configs/bits_*.py`). hide-text first measures the bit error rate
+on this very cover (random bits in, 8-bit container refined as the run's config says, decoded) and sizes the
+error correction to it (with a margin), so the capacity of a cover is known before anything is embedded. The text comes back exactly
 or not at all:
 over capacity, a wrong passphrase, a tampered container or a cover without a message each give one line on
 stderr and exit code 2. hide-text decodes its own container before writing it, so a written file is known to

@@ -81,3 +81,24 @@ def test_batch_must_divide_processes():
   with pytest.raises(ValueError, match="divide"):
     pipeline.make_train_dataset(_data(), num_secrets=1, global_batch=6, seed=0, process_index=0,
                                 process_count=4)
+
+
+def test_channel_gain_augmentation():
+  """Off: the identity, drawing no random numbers (streams without it are unchanged). On: per-channel gains
+  and offsets within the bounds, clipped to 8 bits; bad settings are refused."""
+  img = np.full((4, 4, 3), 128, np.uint8)
+  rng = np.random.default_rng(0)
+  off = pipeline.augment_fn(_data())
+  assert off(img, rng) is img and rng.random() == np.random.default_rng(0).random()
+  data = _data()
+  data.channel_gain = (2.0, 10.0, 1.0)
+  on = pipeline.augment_fn(data)
+  outs = np.stack([on(img, np.random.default_rng(s)) for s in range(50)])
+  assert outs.dtype == np.uint8 and 128 / 2 - 10 - 1 <= outs.min() and outs.max() <= 255
+  assert len(np.unique(outs[:, 0, 0, 0])) > 10   # Gains differ from draw to draw...
+  assert np.all(outs == outs[:, :1, :1, :])       # ...and are per channel, the same at every pixel.
+  saturated = pipeline.channel_gain(np.full((2, 2, 3), 250, np.uint8), np.random.default_rng(1), 1.5, 40.0)
+  assert saturated.max() <= 255
+  with pytest.raises(ValueError, match="channel_gain"):
+    data.channel_gain = (0.5, 10.0, 1.0)
+    pipeline.augment_fn(data)

@@ -97,6 +97,33 @@ def preprocess_fn(data: ml_collections.ConfigDict, name: str, *, train: bool):
       rotate_degrees=data.get("rotate_degrees", 0.0) if train else 0.0)
 
 
+def channel_gain(image: np.ndarray, rng: np.random.Generator, max_gain: float, max_offset: float) -> np.ndarray:
+  """[inf] Per-channel gain in [1/max_gain, max_gain] (log-uniform) and offset in ±max_offset levels, clipped
+  to 8 bits: colour statistics beyond those of a few training photographs, and saturated channels (deep blue
+  skies, saturated petals), where a container can only move one way."""
+  c = image.shape[-1]
+  g = np.exp(rng.uniform(-np.log(max_gain), np.log(max_gain), c))
+  o = rng.uniform(-max_offset, max_offset, c)
+  return np.clip(np.round(image.astype(np.float32) * g + o), 0, 255).astype(np.uint8)
+
+
+def augment_fn(data: ml_collections.ConfigDict):
+  """(image, rng) -> image: the config's colour augmentation of training images, `data.channel_gain` =
+  (max gain, max offset, probability) [inf]; the identity (drawing no random numbers, so streams without it
+  are unchanged) when unset."""
+  gain = tuple(data.get("channel_gain", ()) or ())
+  if not gain:
+    return lambda image, rng: image
+  if len(gain) != 3 or not (gain[0] >= 1.0 and gain[1] >= 0.0 and 0.0 <= gain[2] <= 1.0):
+    raise ValueError(f"data.channel_gain must be (max gain >= 1, max offset >= 0, probability in [0, 1]), "
+                     f"got {gain}")
+
+  def augment(image, rng):
+    return channel_gain(image, rng, gain[0], gain[1]) if rng.random() < gain[2] else image
+
+  return augment
+
+
 def make_train_dataset(data: ml_collections.ConfigDict, *, num_secrets: int, global_batch: int, seed: int,
                        process_index: int | None = None, process_count: int | None = None
                        ) -> grain.MapDataset:
@@ -108,11 +135,13 @@ def make_train_dataset(data: ml_collections.ConfigDict, *, num_secrets: int, glo
   secrets = train_source(data, data.secret, pi, pc)
   cut_cover = preprocess_fn(data, data.cover, train=True)
   cut_secret = preprocess_fn(data, data.secret, train=True)
+  augment = augment_fn(data)
 
   def make_example(index, rng: np.random.Generator):
     del index  # The example is a function of its rng alone, which grain derives from (seed, index).
-    cover = cut_cover(covers[int(rng.integers(len(covers)))], rng)
-    secret = np.stack([cut_secret(secrets[int(rng.integers(len(secrets)))], rng) for _ in range(num_secrets)])
+    cover = augment(cut_cover(covers[int(rng.integers(len(covers)))], rng), rng)
+    secret = np.stack([augment(cut_secret(secrets[int(rng.integers(len(secrets)))], rng), rng)
+                       for _ in range(num_secrets)])
     return {"cover": cover, "secret": secret}
 
   return example_stream(make_example, seed=seed, global_batch=global_batch, process_index=pi,
