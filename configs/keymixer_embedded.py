@@ -8,10 +8,10 @@ security analysis (eval/<step>/security/).
 Run:
   python -m jaxsteg.main --config configs/keymixer_embedded.py --workdir runs/keymixer_embedded
   python -m jaxsteg.security --workdir runs/keymixer_embedded --passphrase-file PASSPHRASE_FILE
-Measured (5000 steps; 51 min 49 s wall on a 2-core CPU shared with two other trainings, 20 min 13 s of user
-CPU time; 1.0-2.8 steps/s), 142 held-out 64×64 images, 8-bit containers: container 32.14 dB / SSIM 0.78,
-secret 22.39 dB / SSIM 0.52 with the right key (short of the 26 dB target); 20 wrong passphrases:
-5.64 dB / SSIM 0.005. See README "KeyMixer: keyed hiding".
+Measured (7000 steps, 142 held-out 64×64 images, 8-bit containers; 23 min wall on a 2-core CPU shared with
+another training, 26.7 min of CPU time): container 34.76 dB / SSIM 0.855, secret 24.07 dB / SSIM 0.63 with the
+right key (short of the 26 dB target); 20 wrong passphrases: 4.52 dB / SSIM 0.0035. See README "KeyMixer:
+keyed hiding".
 Arguments: `tiny` (seconds, for tests), `mode=passphrase|trainable`, `arch=fast|spec`, `steps=N`, `salt=S`.
 """
 
@@ -22,7 +22,7 @@ from configs import keymixer_base
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-  a = common.parse_arg(arg, tiny=False, mode="passphrase", arch="fast", steps=5000,
+  a = common.parse_arg(arg, tiny=False, mode="passphrase", arch="fast", steps=7000,
                        salt="jaxsteg/keymixer_embedded/v1")
   c = keymixer_base.get_base(arch=a.arch, mode=a.mode, steps=a.steps, salt=a.salt)
   c.cpu_devices = 2             # One device per core of a 2-core CPU.
@@ -38,6 +38,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.optim.warmup_steps = 100
   c.optim.final_fraction = 0.05
   c.eval.batch_size = 32
+  # [inf] Colour augmentation of covers and secrets: with eight training photographs the revealed secret was
+  # 3 dB better on training photographs than on the held-out ones (25.4 vs 22.3 dB at 5000 steps).
+  c.data.channel_gain = (1.5, 40.0, 0.5)
+  c.loss.noise_std = 0.002      # [inf] ≈ 8-bit rounding noise (0.0011) with a margin; 0.01 cost ≈ 1 dB here.
   if a.tiny:
     keymixer_base.apply_tiny(c)
   return c
