@@ -1,9 +1,9 @@
 r"""Bit payloads (SteganoGAN "Dense", D bits per pixel) on the embedded photographs: the exact-text CPU demo.
 
 Training: random 32×32 crops of the embedded training photographs (half with per-channel gain/offset), uniform
-random bits. Evaluation: every
-128×128 grid crop of the held-out photographs (chelsea, coffee, flower), 8-bit containers; then the exact text
-path over every held-out cover (encrypted UTF-8 at 0.5 net bits per pixel = 1 KiB per cover, PNG round trip).
+random bits. Evaluation: every 128×128 grid crop of the held-out photographs (chelsea, coffee, flower), 8-bit
+containers; then the exact text path over every held-out cover (encrypted UTF-8 at 0.5 net bits per pixel =
+1 KiB per cover, refined containers, PNG round trip).
 
 Run (CPU, 2 cores; see README "Hiding text exactly" for the measured time and numbers):
   python -m jaxsteg.main --config configs/bits_embedded.py --workdir runs/bits_embedded
