@@ -382,13 +382,6 @@ def design_ber(probed: float) -> float:
   return float(min(0.5, PROBE_MARGIN[0] * probed + PROBE_MARGIN[1]))
 
 
-def cover_capacity(config, params, cover: np.ndarray, *, encrypted: bool, fns=None) -> tuple[int, float]:
-  """(most payload bytes, planning bit error rate) for this cover and this checkpoint, before embedding."""
-  ber = design_ber(probe_ber(config, params, cover, fns))
-  h, w = cover.shape[:2]
-  return payloads.capacity(h, w, config.model.depth, ber=ber, encrypted=encrypted), ber
-
-
 def _png_round_trip(img: np.ndarray) -> np.ndarray:
   from PIL import Image  # pylint: disable=g-import-not-at-top
   buf = io.BytesIO()
