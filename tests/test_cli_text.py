@@ -5,6 +5,7 @@ workdir whose networks are swapped for an ideal least-significant-bit channel, s
 depend on how well a seconds-long training run learned; one test runs the real (untrained) networks.
 """
 
+import base64
 import os
 import re
 
@@ -153,7 +154,8 @@ def test_over_capacity(workdir, files, ideal, capsys):
 def test_capacity_follows_the_error_rate_probed_on_the_cover(workdir, files, monkeypatch, capsys, tmp_path):
   """hide-text sizes the code to the bit errors the model makes on this cover: more errors, less capacity."""
   _, cover, _ = files
-  text = os.urandom(400).hex()          # 800 bytes: fits a clean 96x96 channel, not one with 8 % errors.
+  # ≈ 780 bytes after compression: fits a clean 96x96 channel (≈ 1600), not one with 8 % errors (≈ 670).
+  text = base64.b64encode(os.urandom(750)).decode()
   monkeypatch.setattr(bits_task, "hide_bits", _lsb_hide)
   monkeypatch.setattr(bits_task, "reveal_logits", _lsb_reveal)
   code, _, err = _run(["hide-text", "--workdir", workdir, "--cover", cover, "--text", text, "--out",

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from jaxsteg.data import convcode as C
 from jaxsteg.data import payloads as P
 
 SHAPE = (64, 64, 2)
@@ -129,6 +130,8 @@ def test_capacity_grows_with_size_and_falls_with_error_rate():
   assert P.capacity(8, 8, 1, ber=0.01, encrypted=True) == 0
   # 0.5 net bits per pixel in a 128x128 cover at a few percent of bit errors, with encryption.
   assert P.capacity(128, 128, 2, ber=0.02, encrypted=True) >= 1024
+  # ... and at 13 %, with logits (soft decisions) and the convolutional inner code.
+  assert P.capacity(128, 128, 2, ber=0.13, encrypted=True) >= 1024
 
 
 def test_layout_is_deterministic_and_whitened():
@@ -143,3 +146,48 @@ def test_too_small_container():
     P.decode_text(np.zeros((4, 4, 1), np.uint8))
   with pytest.raises(P.PayloadTooLarge):
     P.encode_text("x", (4, 4, 1), ber=0.01)
+
+
+@pytest.mark.parametrize("inner", P.INNER_CODES)
+def test_round_trip_through_each_inner_code(inner):
+  payload = b"through the inner code " * 4
+  header, body = P.make_frame(payload, compressed=False, nsym=16, passphrase=b"pw", inner=inner)
+  header_code = bytes(P._rs(P.HEADER_NSYM).encode(header))  # pylint: disable=protected-access
+  assert P.inner_code(P.read_header(header_code)[0]) == inner
+  bits = P.layout_bits(header_code, body, SHAPE, inner)
+  assert P.decode_text(bits, passphrase="pw") == payload.decode()
+  # A body laid out with another inner code than its header announces: an error, never text.
+  with pytest.raises(P.PayloadError):
+    P.decode_text(P.layout_bits(header_code, body, SHAPE, 1 + inner % 3), passphrase="pw")
+
+
+def test_unknown_inner_code_in_a_header():
+  header = P._header(3 << P.INNER_SHIFT, 16, 10)  # pylint: disable=protected-access
+  with pytest.raises(P.NoMessageFound, match="invalid"):
+    P.read_header(bytes(P._rs(P.HEADER_NSYM).encode(header)))  # pylint: disable=protected-access
+
+
+def test_soft_logits_at_a_high_error_rate_carry_half_a_bit_per_pixel():
+  """Logits of a Gaussian channel on which 12 % of hard decisions are wrong: the planner picks the rate-1/3
+  convolutional code, and 1 KiB of encrypted text (0.5 net bits per pixel of a 128×128 cover, 2 bits per
+  pixel) comes back exactly; a repetition vote alone could not carry it."""
+  shape, ber, size = (128, 128, 2), 0.12, 1024
+  rng = np.random.default_rng(0)
+  text = bytes(rng.integers(0x21, 0x7F, size, dtype=np.uint8)).decode()
+  plan = P.plan(P.body_length(size, True), int(np.prod(shape)), ber)
+  assert plan.inner == 3 and plan.log_failure < math.log(P.DEFAULT_TARGET_FAILURE)
+  body = P.body_length(size, True)
+  vote_failures = []   # What a repetition vote alone would give in the same container.
+  for nsym in (16, 64, 128):
+    code = P.rs_length(body, nsym)
+    tiles = (int(np.prod(shape)) - P.HEADER_REGION_BITS) // (8 * code)
+    byte_error = P._byte_error(ber, tiles, 1)  # pylint: disable=protected-access
+    vote_failures.append(P._log_failure(body, nsym, byte_error))  # pylint: disable=protected-access
+  assert min(vote_failures) > math.log(0.01)
+  bits = P.encode_text(text, shape, ber=ber, passphrase="pw", compress=False)
+  sigma = 1.0 / math.sqrt(2.0 * C.equivalent_es_n0(ber))
+  for trial in range(3):
+    received = (2.0 * bits - 1.0) + rng.normal(0.0, sigma, shape)
+    assert np.mean((received > 0) != (bits > 0)) > 0.11
+    logits = 2.0 * received / sigma**2
+    assert P.decode_text(logits, passphrase="pw") == text, trial

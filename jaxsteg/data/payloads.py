@@ -3,23 +3,30 @@
 The learned bit channel (`jaxsteg.tasks.bits`) flips some bits; this module turns it into an exact one:
 
   UTF-8 text -> optional zlib (only when shorter) -> optional AES-256-GCM under a scrypt-derived key
-  (without a passphrase: a CRC-32 instead) -> Reed-Solomon (`reedsolo`) -> bits, scrambled, tiled over the body
+  (without a passphrase: a CRC-32 instead) -> Reed-Solomon (`reedsolo`, the outer code) -> an inner code
+  (none, or a rate-1/2 or rate-1/3 convolutional code: `jaxsteg.data.convcode`) -> bits, tiled over the body
   region of the container and spread over it by a fixed permutation.
 
-Layout of the N = H·W·D bits (format version 1), in "stream" order (stream position s is flat position
+Layout of the N = H·W·D bits (format version 2), in "stream" order (stream position s is flat position
 `perm[s]` of the C-ordered (H, W, D) array; the permutation is fixed, so errors that cluster in a region of
-the image fall on many Reed-Solomon symbols instead of a few):
-  - header region: HEADER_COPIES copies of the header codeword (8 header bytes + 16 RS parity bytes);
-    the header holds magic 'JT', format version, flags (encrypted, compressed), RS parity per 255-byte chunk,
-    and the body length. Decoded by a vote over the copies.
-  - body region: the RS-encoded body repeated cyclically ("tiles") until the region is full; decoded by a
-    majority vote over the tiles (ties broken by the summed logits).
+the image fall on many code symbols instead of a few):
+  - header region: HEADER_COPIES copies of the header codeword (8 header bytes + 16 RS parity bytes, then the
+    rate-1/2 convolutional code); the header holds magic 'JT', format version, flags (encrypted, compressed,
+    inner code), RS parity per 255-byte chunk, and the body length. Decoded from the summed logits of the
+    copies by a Viterbi decoder, then RS.
+  - body region: the body codeword repeated cyclically ("tiles") until the region is full. Without an inner
+    code it is decoded by a majority vote over the tiles (ties broken by the summed logits); with a
+    convolutional one, by Viterbi decoding of the logits summed over the tiles (soft decisions: a confident
+    logit counts more than a doubtful one, which is what lets a container with 10 % of its bits wrong carry
+    text).
 Every stream bit is XORed with a fixed pseudo-random keystream (whitening), so plain ASCII looks like the
 uniform random bits the network was trained on.
 
-The body's RS parity (`nsym`) is sized to a bit error rate (measured on held-out containers) by `plan`: it
-picks the parity that minimises the estimated failure probability given the number of tiles that fit, and
-`capacity` says before embedding how many payload bytes a cover of that size carries. Decoding either returns
+`plan` sizes the body's code to a bit error rate measured on held-out containers: for each inner code and RS
+parity (`nsym`) it estimates the failure probability given the number of tiles that fit (repetition: the
+binomial majority vote; convolutional: the union bound of soft Viterbi decoding on the Gaussian channel with
+that hard-decision error rate), and keeps the most reliable; `capacity` says before embedding how many payload
+bytes a cover of that size carries. Decoding either returns
 the exact text or raises: NoMessageFound (no readable header), AuthenticationFailed (wrong passphrase, altered
 or uncorrectable body), PassphraseRequired (the message is encrypted and no passphrase was given).
 """
@@ -36,16 +43,24 @@ from typing import Callable
 
 import numpy as np
 
-FORMAT_VERSION = 1
+from jaxsteg.data import convcode
+
+FORMAT_VERSION = 2
 MAGIC = b"JT"
 HEADER_BYTES = 8            # magic (2), version (1), flags (1), nsym (1), body length (3, big-endian)
 HEADER_NSYM = 16            # The header's own RS parity: corrects 8 byte errors in 24.
-HEADER_COPIES = 5
-HEADER_CODE_BITS = 8 * (HEADER_BYTES + HEADER_NSYM)
+HEADER_RATE = 2             # The header's inner code: the rate-1/2 convolutional code.
+HEADER_COPIES = 3
+HEADER_CODE_BITS = convcode.coded_length(8 * (HEADER_BYTES + HEADER_NSYM), HEADER_RATE)
 HEADER_REGION_BITS = HEADER_COPIES * HEADER_CODE_BITS
 MAX_BODY_BYTES = 2**24 - 1
 FLAG_ENCRYPTED = 1
 FLAG_COMPRESSED = 2
+INNER_SHIFT = 2             # Flags bits 2-3: the body's inner code, as (rate denominator − 1).
+INNER_CODES = (1, 2, 3)     # 1: none (repetition only); 2, 3: convolutional, rate 1/2 or 1/3.
+FLAG_INNER_MASK = 3 << INNER_SHIFT
+SOFT_CLIP = 4.0             # [inf] Logits are clipped to ±4 before summing: one overconfident wrong bit
+                            # cannot outvote several right ones.
 
 SALT_BYTES, NONCE_BYTES, TAG_BYTES, CRC_BYTES = 16, 12, 16, 4
 ENCRYPTION_OVERHEAD = SALT_BYTES + NONCE_BYTES + TAG_BYTES
@@ -119,40 +134,61 @@ def _log_failure(n_bytes: int, nsym: int, byte_error: float) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-  """How a body is laid out: RS parity per chunk, codeword bytes, tiles, estimated log failure probability."""
+  """How a body is laid out: RS parity per chunk, codeword bytes, inner code (rate 1/inner; 1: none), whole
+  tiles, estimated log failure probability."""
   nsym: int
   code_bytes: int
   tiles: int
   log_failure: float
+  inner: int = 1
+
+
+def inner_bits(code_bytes: int, inner: int) -> int:
+  """Bits of the tile that carries an RS codeword of code_bytes bytes through the inner code."""
+  return 8 * code_bytes if inner == 1 else convcode.coded_length(8 * code_bytes, inner)
+
+
+def _byte_error(ber: float, tiles: int, inner: int) -> float:
+  """Estimated probability that a byte of the RS codeword is decoded wrong."""
+  if inner == 1:
+    return 1.0 - (1.0 - _voted_ber(ber, tiles)) ** 8
+  # Summing the logits of `tiles` copies multiplies the SNR; expected wrong bytes ≤ expected wrong bits.
+  return min(1.0, 8.0 * convcode.bit_error_bound(tiles * convcode.equivalent_es_n0(ber), inner))
 
 
 def header_log_failure(ber: float) -> float:
-  byte_error = 1.0 - (1.0 - _voted_ber(ber, HEADER_COPIES)) ** 8
+  byte_error = _byte_error(min(max(ber, MIN_PLANNING_BER), 0.5), HEADER_COPIES, HEADER_RATE)
   from scipy import stats  # pylint: disable=g-import-not-at-top
   return float(stats.binom.logsf(HEADER_NSYM // 2, HEADER_BYTES + HEADER_NSYM, byte_error))
 
 
 @functools.lru_cache(maxsize=4096)
 def plan(body_bytes: int, num_bits: int, ber: float) -> Plan | None:
-  """The RS parity that minimises the estimated failure probability of `body_bytes` in `num_bits` bits.
+  """The inner code and RS parity that minimise the estimated failure probability of `body_bytes` in
+  `num_bits` bits.
 
   Every choice fills the whole body region (more tiles for less parity), so only the failure estimate
-  differs. Errors are modelled as independent with rate `ber` (the permutation spreads them). None when the
-  body does not fit even once.
+  differs. Errors are modelled as independent with rate `ber` (the permutation spreads them); the
+  convolutional codes assume the decoder gets logits (soft decisions). None when the body does not fit even
+  once.
   """
   region = num_bits - HEADER_REGION_BITS
   ber = min(max(ber, MIN_PLANNING_BER), 0.5)
   best = None
-  for nsym in _NSYM_CHOICES:
-    code = rs_length(body_bytes, nsym)
-    tiles = region // (8 * code) if region > 0 else 0
-    if tiles < 1:
-      break  # More parity only makes the code longer.
-    byte_error = 1.0 - (1.0 - _voted_ber(ber, tiles)) ** 8
-    lf = _log_failure(body_bytes, nsym, byte_error)
-    # Ties (e.g. both negligible): prefer more parity; the container is filled either way.
-    if best is None or lf <= best.log_failure:
-      best = Plan(nsym, code, tiles, lf)
+  for inner in INNER_CODES:
+    best_inner = None
+    for nsym in _NSYM_CHOICES:
+      code = rs_length(body_bytes, nsym)
+      tiles = region // inner_bits(code, inner) if region > 0 else 0
+      if tiles < 1:
+        break  # More parity only makes the code longer.
+      lf = _log_failure(body_bytes, nsym, _byte_error(ber, tiles, inner))
+      # Ties (e.g. both negligible): prefer more parity; the container is filled either way.
+      if best_inner is None or lf <= best_inner.log_failure:
+        best_inner = Plan(nsym, code, tiles, lf, inner)
+    # Across inner codes ties go to the simpler code (repetition decodes fastest).
+    if best_inner is not None and (best is None or best_inner.log_failure < best.log_failure):
+      best = best_inner
   return best
 
 
@@ -198,6 +234,13 @@ def _as_bytes(passphrase: str | bytes | None) -> bytes | None:
   return passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
 
 
+def _flags(encrypted: bool, compressed: bool, inner: int) -> int:
+  if inner not in INNER_CODES:
+    raise ValueError(f"inner code must be one of {INNER_CODES}, got {inner}")
+  return ((FLAG_ENCRYPTED if encrypted else 0) | (FLAG_COMPRESSED if compressed else 0)
+          | (inner - 1) << INNER_SHIFT)
+
+
 def _header(flags: int, nsym: int, body_len: int) -> bytes:
   return MAGIC + struct.pack(">BBB", FORMAT_VERSION, flags, nsym) + body_len.to_bytes(3, "big")
 
@@ -212,13 +255,13 @@ def prepare_payload(text: str, compress: bool = True) -> tuple[bytes, bool]:
   return raw, False
 
 
-def make_frame(payload: bytes, *, compressed: bool, nsym: int, passphrase: bytes | None,
+def make_frame(payload: bytes, *, compressed: bool, nsym: int, passphrase: bytes | None, inner: int = 1,
                random_bytes: Callable[[int], bytes] = os.urandom) -> tuple[bytes, bytes]:
-  """(header, RS-coded body) of a payload. With a passphrase the body is salt ‖ nonce ‖ AES-GCM(payload),
-  with the header as associated data (so flags, parity and length are authenticated too); without one it is
-  payload ‖ CRC-32(header ‖ payload)."""
+  """(header, RS-coded body) of a payload whose body will be sent through inner code `inner`. With a
+  passphrase the body is salt ‖ nonce ‖ AES-GCM(payload), with the header as associated data (so flags, inner
+  code, parity and length are authenticated too); without one it is payload ‖ CRC-32(header ‖ payload)."""
   encrypted = passphrase is not None
-  flags = (FLAG_ENCRYPTED if encrypted else 0) | (FLAG_COMPRESSED if compressed else 0)
+  flags = _flags(encrypted, compressed, inner)
   body_len = body_length(len(payload), encrypted)
   if body_len > MAX_BODY_BYTES:
     raise PayloadTooLarge(len(payload), MAX_BODY_BYTES - body_length(0, encrypted))
@@ -231,6 +274,11 @@ def make_frame(payload: bytes, *, compressed: bool, nsym: int, passphrase: bytes
     body = payload + struct.pack(">I", zlib.crc32(header + payload))
   assert len(body) == body_len
   return header, bytes(_rs(nsym).encode(body))
+
+
+def inner_code(flags: int) -> int:
+  """The inner code (rate denominator; 1: none) announced by header flags."""
+  return ((flags & FLAG_INNER_MASK) >> INNER_SHIFT) + 1
 
 
 def read_header(code: bytes) -> tuple[int, int, int]:
@@ -246,7 +294,8 @@ def read_header(code: bytes) -> tuple[int, int, int]:
   if version != FORMAT_VERSION:
     raise NoMessageFound(f"no message found: format version {version} is not supported (this is "
                          f"version {FORMAT_VERSION})")
-  if nsym not in _NSYM_CHOICES or flags & ~(FLAG_ENCRYPTED | FLAG_COMPRESSED):
+  if (nsym not in _NSYM_CHOICES or flags & ~(FLAG_ENCRYPTED | FLAG_COMPRESSED | FLAG_INNER_MASK)
+      or inner_code(flags) not in INNER_CODES):
     raise NoMessageFound("no message found: the message header is invalid")
   return flags, nsym, int.from_bytes(header[5:8], "big")
 
@@ -308,14 +357,18 @@ def _to_bits(data: bytes) -> np.ndarray:
   return np.unpackbits(np.frombuffer(data, np.uint8))
 
 
-def layout_bits(header_code: bytes, body_code: bytes, shape: tuple[int, int, int]) -> np.ndarray:
-  """Places a header and body codeword in an (H, W, D) uint8 array of bits."""
+def layout_bits(header_code: bytes, body_code: bytes, shape: tuple[int, int, int], inner: int = 1) -> np.ndarray:
+  """Places a header codeword (RS-coded header bytes) and a body codeword (RS-coded body bytes, sent through
+  inner code `inner`, as the header's flags say) in an (H, W, D) uint8 array of bits."""
   num_bits = int(np.prod(shape))
   region = num_bits - HEADER_REGION_BITS
   body = _to_bits(body_code)
+  if inner != 1:
+    body = convcode.encode(body, inner)
   if region < body.size:
     raise PayloadTooLarge(len(body_code), max(region // 8, 0), "coded message")
-  stream = np.concatenate([np.tile(_to_bits(header_code), HEADER_COPIES), np.resize(body, region)])
+  header = convcode.encode(_to_bits(header_code), HEADER_RATE)
+  stream = np.concatenate([np.tile(header, HEADER_COPIES), np.resize(body, region)])
   perm, whiten = _layout(num_bits)
   flat = np.empty(num_bits, np.uint8)
   flat[perm] = stream ^ whiten
@@ -328,6 +381,12 @@ def _soft(received: np.ndarray) -> np.ndarray:
   if received.dtype.kind in "biu":
     return received.astype(np.float32) * 2.0 - 1.0
   return received.astype(np.float32)
+
+
+def _summed(scores: np.ndarray, period: int) -> np.ndarray:
+  """Clipped scores summed over positions with the same index modulo `period`."""
+  idx = np.arange(scores.size) % period
+  return np.bincount(idx, weights=np.clip(scores, -SOFT_CLIP, SOFT_CLIP), minlength=period)
 
 
 def _vote(scores: np.ndarray, period: int) -> np.ndarray:
@@ -367,9 +426,9 @@ def encode_text(text: str, shape: tuple[int, int, int], *, ber: float, passphras
     raise PayloadTooLarge(len(payload), capacity(h, w, d, ber=ber, encrypted=key is not None,
                                                  target_failure=target_failure),
                           "message" + (" (compressed)" if compressed else ""))
-  header, body = make_frame(payload, compressed=compressed, nsym=p.nsym, passphrase=key,
+  header, body = make_frame(payload, compressed=compressed, nsym=p.nsym, passphrase=key, inner=p.inner,
                             random_bytes=random_bytes)
-  return layout_bits(_rs(HEADER_NSYM).encode(header), body, shape)
+  return layout_bits(_rs(HEADER_NSYM).encode(header), body, shape, p.inner)
 
 
 def decode_text(received: np.ndarray, *, passphrase: str | bytes | None = None) -> str:
@@ -377,12 +436,18 @@ def decode_text(received: np.ndarray, *, passphrase: str | bytes | None = None) 
   stream = read_stream(received)
   if stream.size < HEADER_REGION_BITS + 8:
     raise NoMessageFound("no message found: the container is too small to hold one")
-  header_bits = _vote(stream[:HEADER_REGION_BITS], HEADER_CODE_BITS)
+  header_bits = convcode.viterbi(_summed(stream[:HEADER_REGION_BITS], HEADER_CODE_BITS), HEADER_RATE)
   fields = read_header(np.packbits(header_bits).tobytes())
   flags, nsym, body_len = fields
-  code_bits = 8 * rs_length(body_len, nsym)
+  inner = inner_code(flags)
+  code_bytes = rs_length(body_len, nsym)
+  tile = inner_bits(code_bytes, inner)
   region = stream[HEADER_REGION_BITS:]
-  if code_bits > region.size:
+  if tile > region.size:
     raise NoMessageFound("no message found: the header announces more data than the container holds")
-  body = np.packbits(_vote(region, code_bits)).tobytes()
+  if inner == 1:
+    body_bits = _vote(region, tile)
+  else:
+    body_bits = convcode.viterbi(_summed(region, tile), inner)
+  body = np.packbits(body_bits).tobytes()
   return open_frame((flags, nsym, body_len), body, _as_bytes(passphrase))
