@@ -118,8 +118,9 @@ def distance_spectrum(n: int, max_distance: int = 40) -> tuple[tuple[int, float]
         nxt, w = reg & (STATES - 1), int(weight[reg])
         if w > max_distance:
           continue
+        keep = max_distance + 1 - w                              # Weights that stay ≤ max_distance.
         c, i = np.zeros_like(count[s]), np.zeros_like(info[s])
-        c[w:], i[w:] = count[s, :max_distance + 1 - w], info[s, :max_distance + 1 - w] + u * count[s, :max_distance + 1 - w]
+        c[w:], i[w:] = count[s, :keep], info[s, :keep] + u * count[s, :keep]
         if nxt == 0:
           spectrum += i
         else:
