@@ -1,5 +1,7 @@
 """Entry point: `python -m jaxsteg.main --config configs/<family>_<data>.py[:args] --workdir DIR [--mode ...]`."""
 
+import sys
+
 from absl import app
 from absl import flags
 from absl import logging
@@ -36,7 +38,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   logging.get_absl_handler().addFilter(_QuietLibraries())
-  from jaxsteg import evaluate, sharding, train  # pylint: disable=g-import-not-at-top,multiple-imports
+  from jaxsteg import evaluate, sharding, tasks, train  # pylint: disable=g-import-not-at-top,multiple-imports
   config = _CONFIG.value
   if config.get("cpu_devices"):
     # Must happen before the backend starts; affects only the CPU platform (no effect where an accelerator
@@ -46,13 +48,17 @@ def main(argv):
                                        _PROCESS_ID.value)
   logging.info("JAX %s: process %d/%d, %d devices (%s)", jax.__version__, jax.process_index(),
                jax.process_count(), jax.device_count(), jax.default_backend())
-  if _MODE.value == "train":
-    means = train.train_and_evaluate(config, _WORKDIR.value, stop_at_step=_STOP_AT.value)
-  elif _MODE.value == "eval":
-    means = evaluate.run_eval(config, _WORKDIR.value, _STEP.value)
-  else:
-    means = evaluate.watch(config, _WORKDIR.value, poll_seconds=_WATCH_POLL.value,
-                           timeout_seconds=_WATCH_TIMEOUT.value)
+  try:
+    if _MODE.value == "train":
+      means = train.train_and_evaluate(config, _WORKDIR.value, stop_at_step=_STOP_AT.value)
+    elif _MODE.value == "eval":
+      means = evaluate.run_eval(config, _WORKDIR.value, _STEP.value)
+    else:
+      means = evaluate.watch(config, _WORKDIR.value, poll_seconds=_WATCH_POLL.value,
+                             timeout_seconds=_WATCH_TIMEOUT.value)
+  except tasks.ConfigError as e:   # A user mistake: its message, no traceback.
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(2)
   if jax.process_index() == 0:
     print(f"workdir: {_WORKDIR.value}")
     for k, v in means.items():

@@ -9,6 +9,7 @@ import tensorflow_datasets as tfds
 from configs import cloak_image_imagenet224
 from configs import cloak_text_embedded
 from configs import cloak_text_fmnist
+from jaxsteg import tasks
 from jaxsteg import train
 from jaxsteg.models import vgg
 from jaxsteg.tasks import cloak_image
@@ -57,7 +58,7 @@ def test_image_variant_refuses_to_start_without_weights(tmp_path):
   with pytest.raises(cloak_image.MissingWeightsError, match="needs VGG16 weights"):
     train.train_and_evaluate(config, str(tmp_path))
   config.loss.vgg_weights = str(tmp_path / "missing.npz")
-  with pytest.raises(FileNotFoundError, match="does not exist"):
+  with pytest.raises(tasks.ConfigError, match="vgg_weights: .*does not exist"):
     cloak_image.train_dataset(config)
 
 

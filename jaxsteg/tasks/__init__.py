@@ -18,10 +18,14 @@ import importlib
 from types import ModuleType
 
 
+class ConfigError(ValueError):
+  """A user mistake in a config or in a file it names: `jaxsteg.main` prints the message and exits with 2."""
+
+
 def get_task(name: str) -> ModuleType:
   try:
     return importlib.import_module(f"jaxsteg.tasks.{name}")
   except ModuleNotFoundError as e:
     if e.name == f"jaxsteg.tasks.{name}":
-      raise ValueError(f"unknown task {name!r}: no module jaxsteg/tasks/{name}.py") from e
+      raise ConfigError(f"unknown task {name!r}: no module jaxsteg/tasks/{name}.py") from e
     raise

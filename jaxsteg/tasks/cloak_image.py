@@ -19,6 +19,7 @@ import ml_collections
 from jaxsteg import losses
 from jaxsteg import metrics
 from jaxsteg import optim
+from jaxsteg import tasks
 from jaxsteg.models import vgg
 from jaxsteg.tasks import deepstego
 
@@ -32,7 +33,7 @@ dummy_batch = deepstego.dummy_batch
 eval_set = deepstego.eval_set
 
 
-class MissingWeightsError(ValueError):
+class MissingWeightsError(tasks.ConfigError):
   """The config needs VGG16 weights that were not given."""
 
 
@@ -45,7 +46,10 @@ def check_weights(config: ml_collections.ConfigDict) -> None:
         "this config needs VGG16 weights for its perceptual loss, and none can be downloaded here: give a "
         ".npz file with --config.loss.vgg_weights=/path/vgg16_block3.npz (format and how to convert "
         "torchvision or Keras weights: jaxsteg/models/vgg.py), or set --config.loss.perceptual_weight=0")
-  vgg.load_params(path)   # Raises with what is wrong.
+  try:
+    vgg.load_params(path)
+  except (OSError, ValueError) as e:
+    raise tasks.ConfigError(f"--config.loss.vgg_weights: {e}") from e
 
 
 def train_dataset(config: ml_collections.ConfigDict):

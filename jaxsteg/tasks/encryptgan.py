@@ -48,6 +48,8 @@ def optimizers(config: ml_collections.ConfigDict):
 
 
 def train_dataset(config: ml_collections.ConfigDict):
+  from jaxsteg import fid  # pylint: disable=g-import-not-at-top
+  fid.load_weights(config, log=False)   # A bad FID/LPIPS weight path fails now, not after training.
   return domains.make_train_dataset(config.data, global_batch=config.batch_size, seed=config.seed)
 
 
