@@ -41,15 +41,15 @@ def load_config(spec: str):
 def time_jax(config, size: int, batch: int, microbatches: int, steps: int) -> dict:
   import jax  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
-  from jaxsteg import sharding, train  # pylint: disable=g-import-not-at-top,multiple-imports
+  from jaxsteg import setup as setup_lib, sharding, tasks, train  # pylint: disable=g-import-not-at-top,multiple-imports
   config = config.copy_and_resolve_references()
   config.batch_size, config.microbatches = batch, microbatches
   config.data.image_size = size
-  task = train.tasks.get_task(config.task)
+  task = tasks.get_task(config.task)
   rng = np.random.default_rng(0)
   example = jax.tree.map(lambda x: rng.integers(0, 256, x.shape, dtype=np.uint8),
                          task.dummy_batch(config, batch, size))
-  setup = train.make_setup(config, example)
+  setup = setup_lib.make_setup(config, example)
   sharding.check_batch_size(batch, setup.mesh)
   state = jax.jit(setup.init_fn, out_shardings=setup.state_sharding)(
       jax.random.key(0), sharding.to_global(example, setup.batch_sharding))

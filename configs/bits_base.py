@@ -45,8 +45,9 @@ def get_base(*, depth: int, steps: int) -> ml_collections.ConfigDict:
 
   c.optim.learning_rate = 1e-4  # SteganoGAN: Adam 1e-4.
 
-  c.eval.text_bpp = 0.5         # Exact text evaluation: net payload bits per pixel of the messages.
-  c.eval.text_passphrase = "jaxsteg-eval"   # '' : no encryption (CRC integrity only).
+  c.evals.text_recovery = ml_collections.ConfigDict()   # The exact text path over every held-out cover.
+  c.evals.text_recovery.bpp = 0.5         # Net payload bits per pixel of the messages.
+  c.evals.text_recovery.passphrase = "jaxsteg-eval"   # '' : no encryption (CRC integrity only).
   # [inf] Hide-time refinement of each text container (jaxsteg.tasks.bits.refine_container; 0 steps: off, the
   # encoder's container as SteganoGAN sends it): Adam on the container's pixels until the decoder reads all
   # but refine_tolerance of the bits of the 8-bit container, its PSNR held at or above refine_psnr. Used by
@@ -66,5 +67,5 @@ def apply_tiny(c: ml_collections.ConfigDict) -> None:
   c.data.eval_size = 48          # Large enough to hold a text header (the text itself may not fit).
   c.data.eval_max_examples = 8
   c.model.width = 8
-  c.eval.text_bpp = 0.05
+  c.evals.text_recovery.bpp = 0.05
   c.eval.refine_steps = 3

@@ -2,7 +2,7 @@ r"""Bit payloads (SteganoGAN "Dense", D bits per pixel) on STL-10 (96×96), Steg
 accelerators: Adam 1e-4, 100·MSE + BCE + critic, BatchNorm replaced by GroupNorm [inf].
 
 Covers: STL-10 `unlabelled` + `train`; held out: `test` (8-bit containers, then the exact text path on every
-held-out cover at `eval.text_bpp`). Prepare the data once: `python -m jaxsteg.data.prepare stl10 --data_dir DIR`.
+held-out cover at `evals.text_recovery.bpp`). Prepare the data once: `python -m jaxsteg.data.prepare stl10 --data_dir DIR`.
 
 Run:
   python -m jaxsteg.main --config configs/bits_stl10.py:depth=2 --workdir runs/bits_stl10_d2 \
@@ -28,7 +28,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.checkpoint_every = 2000
   c.eval_every = 20_000
   c.eval.batch_size = 64
-  c.eval.text_bpp = 0.25         # [inf] 288 bytes per 96×96 cover.
+  c.evals.text_recovery.bpp = 0.25         # [inf] 288 bytes per 96×96 cover.
   if a.tiny:
     bits_base.apply_tiny(c)
   return c

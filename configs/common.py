@@ -60,8 +60,13 @@ def base_config() -> ml_collections.ConfigDict:
   c.optim.final_fraction = 0.0         # cosine only.
 
   c.eval = ml_collections.ConfigDict()
-  c.eval.batch_size = 32
-  c.eval.num_grid_examples = 6
+  c.eval.batch_size = 32       # Global batch of every evaluator (a multiple of the device count).
+
+  # Evaluators (jaxsteg/evaluators/<name>.py), each with its own options; `heldout` runs first, then the
+  # others in alphabetical order. Families add theirs (security, key_sensitivity, fid_lpips, text_recovery).
+  c.evals = ml_collections.ConfigDict()
+  c.evals.heldout = ml_collections.ConfigDict()
+  c.evals.heldout.num_grid_examples = 6   # Examples in eval/<step>/grid.png (0: no grid).
   return c
 
 
@@ -74,4 +79,4 @@ def apply_tiny(c: ml_collections.ConfigDict) -> None:
   c.checkpoint_every = 2
   c.eval_every = 0
   c.eval.batch_size = 8
-  c.eval.num_grid_examples = 2
+  c.evals.heldout.num_grid_examples = 2

@@ -56,12 +56,16 @@ def get_base(*, steps: int) -> ml_collections.ConfigDict:
   c.optim.decay_start_fraction = 0.5
 
   c.eval.batch_size = 8
-  c.eval.num_grid_examples = 6
-  c.eval.security_examples = 64     # Held-out examples in the wrong-key and key-sensitivity analyses.
-  c.eval.num_wrong_keys = 25        # Wrong private keys per example (the other held-out examples' keys).
-  c.eval.sensitivity_sigmas = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)   # On [-1, 1] images.
-  c.eval.fid_weights = ""           # Inception weights file (.npz); '' skips FID.
-  c.eval.lpips_weights = ""         # LPIPS weights file (.npz); '' skips LPIPS.
+  c.evals.heldout.num_grid_examples = 6
+  c.evals.key_sensitivity = ml_collections.ConfigDict()   # Wrong keys and key sensitivity.
+  c.evals.key_sensitivity.num_examples = 64      # Held-out examples in the wrong-key and key-sensitivity analyses.
+  c.evals.key_sensitivity.num_wrong_keys = 25    # Wrong private keys per example (the other held-out examples' keys).
+  c.evals.key_sensitivity.sigmas = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)   # On [-1, 1] images.
+  c.evals.fid_lpips = ml_collections.ConfigDict()   # FID and LPIPS (weights from user files).
+  c.evals.fid_lpips.fid_weights = ""      # Inception weights file (.npz); '' skips FID.
+  c.evals.fid_lpips.lpips_weights = ""    # LPIPS weights file (.npz); '' skips LPIPS.
+  c.evals.fid_lpips.image_size = 299      # Inception input side (pytorch-fid resizes to 299).
+  c.evals.fid_lpips.num_examples = 64     # The first held-out examples (FID is biased upward for few).
   return c
 
 
@@ -79,6 +83,7 @@ def apply_tiny(c: ml_collections.ConfigDict) -> None:
   c.model.key_features = (4, 4, 4, 4, 4, 4)
   c.model.key_strides = (2, 1, 1, 1, 1, 1)
   c.model.pool_size = 5
-  c.eval.security_examples = 6
-  c.eval.num_wrong_keys = 3
-  c.eval.sensitivity_sigmas = (0.0, 0.1)
+  c.evals.key_sensitivity.num_examples = 6
+  c.evals.key_sensitivity.num_wrong_keys = 3
+  c.evals.key_sensitivity.sigmas = (0.0, 0.1)
+  c.evals.fid_lpips.num_examples = 6

@@ -7,7 +7,8 @@ norm keeps examples independent), a step budget instead of 200 epochs, CelebA's 
 
 Data: `tfds build celeb_a oxford_flowers102 svhn_cropped` first (README "Data"); then
   python -m jaxsteg.main --config configs/encryptgan_celeba_flowers.py:msg=64 --workdir runs/encryptgan_cf64
-FID / LPIPS: add --config.eval.fid_weights=FILE --config.eval.lpips_weights=FILE (skipped otherwise).
+FID / LPIPS: add --config.evals.fid_lpips.fid_weights=FILE --config.evals.fid_lpips.lpips_weights=FILE (skipped
+otherwise).
 Arguments: `tiny` (seconds on CPU under tfds.testing.mock_data, for tests), `msg=64|128`, `steps=N`.
 """
 
@@ -29,8 +30,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.log_every = 500
   c.checkpoint_every = 5000
   c.eval.batch_size = 16
-  c.eval.security_examples = 64
-  c.eval.num_wrong_keys = 25
+  c.evals.key_sensitivity.num_examples = 64
+  c.evals.key_sensitivity.num_wrong_keys = 25
+  c.evals.fid_lpips.num_examples = 64
   if a.tiny:
     encryptgan_base.apply_tiny(c)
   return c

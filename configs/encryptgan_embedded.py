@@ -46,9 +46,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.loss.security = 300.0       # [inf] spec 10: at info 50, wrong keys 20.3 dB with 10, 7.3 dB with 300.
   c.optim.learning_rate = 1e-3  # [inf] faster than the paper's 2e-4 for a short CPU run.
   c.eval.batch_size = 32
-  c.eval.num_grid_examples = 8
-  c.eval.security_examples = 26
-  c.eval.num_wrong_keys = 25
+  c.evals.heldout.num_grid_examples = 8
+  c.evals.key_sensitivity.num_examples = 26
+  c.evals.key_sensitivity.num_wrong_keys = 25
+  c.evals.fid_lpips.num_examples = 26
   if a.tiny:
     encryptgan_base.apply_tiny(c)
   return c

@@ -56,11 +56,11 @@ def get_base(*, arch: str, mode: str, steps: int, salt: str) -> ml_collections.C
   c.loss.wrong_key_fraction = 0.5   # Spec: "on half the batches"; here per example [inf].
   c.loss.mix_corr_weight = 0.0      # [inf] optional γ'·corr(S, S_mix)².
 
-  c.security = ml_collections.ConfigDict()
-  c.security.enabled = True     # Run the security analysis after each final evaluation.
-  c.security.num_wrong_keys = 20
-  c.security.num_pairs = 3000   # Adjacent-pixel pairs per direction (§0: ≥ 3000).
-  c.security.max_images = 16    # Held-out images analysed (0: all).
+  c.evals.security = ml_collections.ConfigDict()   # The security report (jaxsteg/evaluators/security.py).
+  c.evals.security.enabled = True     # False: skip it.
+  c.evals.security.num_wrong_keys = 20
+  c.evals.security.num_pairs = 3000   # Adjacent-pixel pairs per direction (§0: ≥ 3000).
+  c.evals.security.max_images = 16    # Held-out images analysed (0: all).
   return c
 
 
@@ -75,4 +75,4 @@ def apply_tiny(c: ml_collections.ConfigDict) -> None:
   c.model.decoder_depth = 2
   c.model.key_size = 4
   c.kdf.scrypt_n = 2**10       # Tests: cheap KDF.
-  c.security.max_images = 4
+  c.evals.security.max_images = 4

@@ -35,7 +35,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.optim.schedule = "cosine"
   c.optim.warmup_steps = 1000
   c.eval.batch_size = 64
-  c.security.max_images = 64
+  c.evals.security.max_images = 64
   if a.tiny:
     keymixer_base.apply_tiny(c)
   return c

@@ -17,6 +17,8 @@ import jax
 import orbax.checkpoint as ocp
 from etils import epath
 
+from jaxsteg import files
+
 
 class Checkpointer:
   """A thin wrapper over `ocp.CheckpointManager` with our save policy and items."""
@@ -123,8 +125,6 @@ def write_config(workdir: str | epath.Path, config_json: str) -> list[str]:
     if changes:
       logging.warning("%s held a different config; the run continues with the new one (the old one is kept as "
                       "config.previous.json). Changed: %s", path, "; ".join(changes))
-      (path.parent / "config.previous.json").write_text(path.read_text())
-  tmp = path.parent / (path.name + ".tmp")
-  tmp.write_text(json.dumps(new, indent=2, sort_keys=True))
-  tmp.replace(path)
+      files.atomic_write(path.parent / "config.previous.json", path.read_text())
+  files.atomic_write(path, json.dumps(new, indent=2, sort_keys=True))
   return changes

@@ -1,17 +1,18 @@
-"""Image files: reading with clear errors, atomic 8-bit PNG writes, and labelled sample grids."""
+"""Image files: reading with clear errors, atomic 8-bit PNG writes, PNG round trips, labelled sample grids."""
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 
 import numpy as np
 from PIL import Image
 from PIL import ImageDraw
 
+from jaxsteg import errors
+from jaxsteg import files
 
-class ImageError(ValueError):
-  """A user-facing problem with an image file (the message says what and what to do)."""
+ImageError = errors.ImageError
 
 
 def read_rgb(path: str, *, what: str = "image") -> tuple[np.ndarray, str]:
@@ -39,6 +40,9 @@ def read_rgb(path: str, *, what: str = "image") -> tuple[np.ndarray, str]:
       return np.asarray(img, dtype=np.uint8), note
   except ImageError:
     raise
+  except Image.DecompressionBombError as e:
+    raise ImageError(f"{what} {path!r} claims more pixels than PIL will decode ({e}); give a smaller "
+                     f"image") from e
   except (OSError, SyntaxError, ValueError) as e:
     raise ImageError(f"{what} {path!r} is not a readable image ({e}); give a PNG or JPEG file") from e
 
@@ -54,15 +58,17 @@ def write_png(path: str, image: np.ndarray) -> None:
     raise ImageError(f"cannot write {path!r}: directory {directory!r} does not exist")
   if not os.access(directory, os.W_OK):
     raise ImageError(f"cannot write {path!r}: directory {directory!r} is not writable")
-  fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=directory)
-  try:
-    with os.fdopen(fd, "wb") as f:
-      Image.fromarray(image).save(f, format="PNG")
-    os.replace(tmp, path)
-  except BaseException:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-    raise
+  with files.atomic_target(path) as tmp:
+    Image.fromarray(image).save(tmp, format="PNG")
+
+
+def png_round_trip(img: np.ndarray) -> np.ndarray:
+  """`img` (H, W, C) uint8 as it reads back from a PNG file (exact: PNG is lossless)."""
+  buf = io.BytesIO()
+  Image.fromarray(img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img).save(buf, format="PNG")
+  buf.seek(0)
+  with Image.open(buf) as im:
+    return np.asarray(im.convert("RGB") if img.shape[-1] == 3 else im)
 
 
 def make_grid(columns: list[tuple[str, np.ndarray]], pad: int = 2, label_height: int = 14) -> np.ndarray:

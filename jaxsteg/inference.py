@@ -12,12 +12,11 @@ import ml_collections
 import numpy as np
 
 from jaxsteg import checkpoint
+from jaxsteg import errors
 from jaxsteg import sharding
 from jaxsteg import tasks
 
-
-class RunError(ValueError):
-  """A user-facing problem with a workdir (missing, no checkpoint, unreadable)."""
+RunError = errors.RunError
 
 
 @dataclasses.dataclass
@@ -53,7 +52,7 @@ def load_run(workdir: str, step: int | None = None) -> LoadedRun:
   config.num_devices = 1
   try:
     task = tasks.get_task(config.task)
-  except ValueError as e:
+  except errors.ConfigError as e:
     raise RunError(str(e)) from e
   mesh = sharding.make_mesh(1)
   init_fn = lambda rng, batch: task.init_state(config, rng, batch)  # pylint: disable=unnecessary-lambda-assignment

@@ -1,6 +1,6 @@
 """Passphrase → key tensor for KeyMixer models in passphrase mode.
 
-1. KDF: scrypt (RFC 7914, `hashlib.scrypt`) of the UTF-8 passphrase with the model's salt (`config.kdf.salt`,
+1. KDF: scrypt (RFC 7914, `jaxsteg.kdf`: NFC-normalised UTF-8) of the passphrase with the model's salt (`config.kdf.salt`,
    stored in the run's config.json, so every model has its own), N = 2^15, r = 8, p = 1 by default (≈ 32 MiB
    and ≈ 0.1 s per derivation on a 2-core CPU: the cost of each guess in a dictionary attack), 32-byte output.
 2. Key tensor: the 32 bytes are read as eight big-endian uint32 words; words 0-1 form a threefry2x32 PRNG key
@@ -13,24 +13,19 @@ the network has learned to use. The key tensor only conditions a learned transfo
 
 from __future__ import annotations
 
-import hashlib
-import unicodedata
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-KDF_BYTES = 32
+from jaxsteg import kdf
+
+KDF_BYTES = kdf.KEY_BYTES
 DEFAULT_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 
 
 def derive_bytes(passphrase: str, salt: str, *, n: int = 2**15, r: int = 8, p: int = 1) -> bytes:
   """scrypt(passphrase, salt) -> 32 bytes. The passphrase is NFC-normalised first (same text, same key)."""
-  if not passphrase:
-    raise ValueError("the passphrase is empty")
-  pw = unicodedata.normalize("NFC", passphrase).encode("utf-8")
-  maxmem = 128 * r * (n + p + 2) + (1 << 20)
-  return hashlib.scrypt(pw, salt=salt.encode("utf-8"), n=n, r=r, p=p, maxmem=maxmem, dklen=KDF_BYTES)
+  return kdf.scrypt(passphrase, salt.encode("utf-8"), n=n, r=r, p=p, length=KDF_BYTES)
 
 
 def prng_key_from_bytes(kdf_bytes: bytes) -> jax.Array:
@@ -63,6 +58,6 @@ def flip_bit(data: bytes, bit: int) -> bytes:
 
 def key_from_config(passphrase: str, kdf_config, shape: tuple[int, ...], std: float) -> jnp.ndarray:
   """Passphrase -> key tensor with the run's KDF settings (`config.kdf`) and key scale `std`."""
-  kdf = derive_bytes(passphrase, kdf_config.salt, n=kdf_config.scrypt_n, r=kdf_config.scrypt_r,
-                     p=kdf_config.scrypt_p)
-  return key_tensor_from_bytes(kdf, shape, std)
+  derived = derive_bytes(passphrase, kdf_config.salt, n=kdf_config.scrypt_n, r=kdf_config.scrypt_r,
+                         p=kdf_config.scrypt_p)
+  return key_tensor_from_bytes(derived, shape, std)

@@ -38,7 +38,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   logging.get_absl_handler().addFilter(_QuietLibraries())
-  from jaxsteg import evaluate, sharding, tasks, train  # pylint: disable=g-import-not-at-top,multiple-imports
+  from jaxsteg import errors, evaluate, sharding, train  # pylint: disable=g-import-not-at-top,multiple-imports
   config = _CONFIG.value
   if config.get("cpu_devices"):
     # Must happen before the backend starts; affects only the CPU platform (no effect where an accelerator
@@ -56,9 +56,8 @@ def main(argv):
     else:
       means = evaluate.watch(config, _WORKDIR.value, poll_seconds=_WATCH_POLL.value,
                              timeout_seconds=_WATCH_TIMEOUT.value)
-  except tasks.ConfigError as e:   # A user mistake: its message, no traceback.
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+  except errors.UserError as e:   # A user mistake: its message, no traceback.
+    sys.exit(errors.report(e))
   if jax.process_index() == 0:
     print(f"workdir: {_WORKDIR.value}")
     for k, v in means.items():

@@ -9,6 +9,8 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+from jaxsteg import errors
+
 
 def make_schedule(opt: ml_collections.ConfigDict, total_steps: int) -> optax.Schedule:
   """'constant', 'cosine' (with warmup) or 'linear_decay' (constant, then linear to 0 from `decay_start`)."""
@@ -22,7 +24,7 @@ def make_schedule(opt: ml_collections.ConfigDict, total_steps: int) -> optax.Sch
     sched = optax.join_schedules(
         [optax.constant_schedule(lr), optax.linear_schedule(lr, 0.0, max(1, total_steps - start))], [start])
   else:
-    raise ValueError(f"unknown schedule {opt.schedule!r}: use constant, cosine or linear_decay")
+    raise errors.ConfigError(f"unknown schedule {opt.schedule!r}: use constant, cosine or linear_decay")
   if warmup:
     sched = optax.join_schedules([optax.linear_schedule(0.0, lr, warmup), sched], [warmup])
   return sched
@@ -36,7 +38,7 @@ def make_optimizer(opt: ml_collections.ConfigDict, total_steps: int) -> optax.Gr
   elif opt.name == "adamw":
     tx = optax.adamw(sched, b1=opt.b1, b2=opt.b2, weight_decay=opt.weight_decay)
   else:
-    raise ValueError(f"unknown optimizer {opt.name!r}: use adam or adamw")
+    raise errors.ConfigError(f"unknown optimizer {opt.name!r}: use adam or adamw")
   if opt.get("grad_clip"):
     tx = optax.chain(optax.clip_by_global_norm(opt.grad_clip), tx)
   return tx
@@ -67,7 +69,7 @@ def microbatch_grads(loss_fn: Callable[..., tuple[jnp.ndarray, dict]], params: A
     return grad_fn(params, batch, rng)
   b = jax.tree.leaves(batch)[0].shape[0]
   if b % num_microbatches:
-    raise ValueError(f"batch {b} does not divide into {num_microbatches} micro-batches")
+    raise errors.ConfigError(f"batch {b} does not divide into {num_microbatches} micro-batches")
   total_grads, total_metrics = None, None
   for i in range(num_microbatches):
     micro = jax.tree.map(lambda x, i=i: x.reshape((b // num_microbatches, num_microbatches) + x.shape[1:])[:, i],

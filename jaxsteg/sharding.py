@@ -13,6 +13,8 @@ import numpy as np
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from jaxsteg import errors
+
 DATA_AXIS = "data"
 
 
@@ -33,7 +35,7 @@ def make_mesh(num_devices: int | None = None) -> jax.sharding.Mesh:
   devices = jax.devices()
   if num_devices:
     if num_devices > len(devices):
-      raise ValueError(f"asked for {num_devices} devices, only {len(devices)} are visible")
+      raise errors.ConfigError(f"asked for {num_devices} devices, only {len(devices)} are visible")
     devices = devices[:num_devices]
   return jax.make_mesh((len(devices),), (DATA_AXIS,), axis_types=(jax.sharding.AxisType.Auto,),
                        devices=devices)
@@ -50,7 +52,7 @@ def replicated(mesh) -> NamedSharding:
 def check_batch_size(global_batch: int, mesh) -> None:
   n = mesh.devices.size
   if global_batch % n:
-    raise ValueError(f"batch size {global_batch} must be a multiple of the device count {n}; "
+    raise errors.ConfigError(f"batch size {global_batch} must be a multiple of the device count {n}; "
                      f"change config.batch_size (or the eval batch size)")
 
 

@@ -8,8 +8,6 @@ checkpoint of the bad state is written, so the last checkpoint on disk is always
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import signal
 from typing import Any
 
@@ -20,37 +18,19 @@ import ml_collections
 import numpy as np
 
 from jaxsteg import checkpoint
+from jaxsteg import errors
 from jaxsteg import evaluate
 from jaxsteg import sharding
 from jaxsteg import tasks
 from jaxsteg import writers
 from jaxsteg.data import pipeline
+from jaxsteg.setup import Setup
+from jaxsteg.setup import make_setup
 
 
-class NonFiniteLossError(FloatingPointError):
-  """Raised when the training loss becomes NaN or Inf."""
-
-
-@dataclasses.dataclass
-class Setup:
-  """What the loop and the evaluator share: the task, the mesh, shardings and the abstract state."""
-  task: Any
-  mesh: jax.sharding.Mesh
-  state_sharding: Any
-  batch_sharding: Any
-  abstract_state: Any
-  init_fn: Any
-
-
-def make_setup(config: ml_collections.ConfigDict, example_local_batch: dict) -> Setup:
-  """Builds the mesh, checks the batch, and derives the state's shape and sharding without allocating it."""
-  task = tasks.get_task(config.task)
-  mesh = sharding.make_mesh(config.get("num_devices"))
-  init_fn = functools.partial(task.init_state, config)
-  abstract = jax.eval_shape(init_fn, jax.random.key(0), sharding.global_shape(example_local_batch))
-  repl = sharding.replicated(mesh)
-  return Setup(task, mesh, repl, sharding.batch_sharding(mesh),
-               checkpoint.abstract_with_sharding(abstract, repl), init_fn)
+class NonFiniteLossError(errors.UserError, FloatingPointError):
+  """Raised when the training loss becomes NaN or Inf (the message says which checkpoint is good and what to
+  change)."""
 
 
 class RetraceError(RuntimeError):
@@ -130,10 +110,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, stop_at_
   `stop_at_step` saves and returns early at that step, as a preemption would (no final evaluation).
   Returns the final evaluation's mean metrics ({} when stopped early).
   """
+  task = tasks.get_task(config.task)
+  evaluate.check(config)   # An evaluator that cannot run fails now, not after training.
   workdir = epath.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   checkpoint.write_config(workdir, config.to_json())
-  task = tasks.get_task(config.task)
   ds = task.train_dataset(config)
   example = ds[0]
   setup = make_setup(config, example)
@@ -181,7 +162,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, stop_at_
         ckpt.save(step, state, train_iter.get_state(), force=True)
         last_saved = step
       if eval_now:
-        means = evaluate.evaluate_state(config, setup, state, workdir / "eval" / str(step), write_images=False)
+        means = evaluate.evaluate_state(config, setup, state, workdir / "eval" / str(step))
         writer.write_scalars(step, means, prefix="eval/")
       if stop:
         logging.warning("Stopped at step %d (checkpoint saved); rerun the same command to resume.", step)

@@ -3,7 +3,8 @@
 
   python launch/convert_fid_weights.py --fid_pth pt_inception-2015-12-05-6726825d.pth --fid_out fid_inception.npz
   python launch/convert_fid_weights.py --lpips_out lpips_vgg.npz [--vgg_pth vgg16-397923af.pth] [--lpips_pth vgg.pth]
-then evaluate with --config.eval.fid_weights=fid_inception.npz --config.eval.lpips_weights=lpips_vgg.npz.
+then evaluate with --config.evals.fid_lpips.fid_weights=fid_inception.npz
+--config.evals.fid_lpips.lpips_weights=lpips_vgg.npz.
 
 Needs torch (only this tool does). --fid_pth: pytorch-fid's weights (pytorch_fid.inception.FID_WEIGHTS_URL);
 without it they are fetched from that address (needs pytorch-fid and a network). --vgg_pth: torchvision's
@@ -76,9 +77,9 @@ def _check(path: str, module: str) -> None:
 
 def main(argv=None) -> None:
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument("--fid_out", help="output .npz for --config.eval.fid_weights")
+  p.add_argument("--fid_out", help="output .npz for --config.evals.fid_lpips.fid_weights")
   p.add_argument("--fid_pth", help="pytorch-fid Inception weights (.pth)")
-  p.add_argument("--lpips_out", help="output .npz for --config.eval.lpips_weights")
+  p.add_argument("--lpips_out", help="output .npz for --config.evals.fid_lpips.lpips_weights")
   p.add_argument("--vgg_pth", help="torchvision VGG16 IMAGENET1K_V1 weights (.pth)")
   p.add_argument("--lpips_pth", help="lpips v0.1 vgg.pth (default: the lpips package's own)")
   args = p.parse_args(argv)

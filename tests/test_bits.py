@@ -1,6 +1,7 @@
 """The bit-payload task (SteganoGAN-style): shapes, learning, critic clipping, sharding, the exact-text hook."""
 
 import json
+import types
 
 import jax
 import jax.numpy as jnp
@@ -8,10 +9,13 @@ import numpy as np
 import pytest
 
 from configs import bits_embedded
+from jaxsteg import metrics
 from jaxsteg import sharding
 from jaxsteg import train
-from jaxsteg.data import payloads
+from jaxsteg.evaluators import text_recovery
 from jaxsteg.models import dense
+from jaxsteg.payload import channel
+from jaxsteg.payload import codec
 from jaxsteg.tasks import bits as bits_task
 
 
@@ -84,15 +88,14 @@ def test_eval_set_is_fixed_per_cover():
   assert not np.array_equal(es.example(4)["bits"], a["bits"])
 
 
-def test_tiny_run_with_exact_text_evaluation(tmp_path):
+def test_tiny_run_with_exact_text_evaluation(trained_tiny):
   """The whole loop at :tiny, with the text path on every held-out cover (an untrained model: no recovery,
   but every metric is reported and the per-cover file is written)."""
-  config = bits_embedded.get_config("tiny")
-  means = train.train_and_evaluate(config, str(tmp_path))
+  config, workdir, means = trained_tiny("bits_embedded")
   for k in ("container_psnr", "container_ssim", "bit_accuracy", "rs_bpp", "text_exact_recovery",
             "text_net_bpp", "text_capacity_bytes_mean", "text_probe_ber_mean", "text_carried_fraction"):
     assert k in means and np.isfinite(means[k]), k
-  with open(tmp_path / "eval" / "4" / "text_eval.json") as f:
+  with open(f"{workdir}/eval/4/text_eval.json") as f:
     record = json.load(f)
   assert len(record["per_cover"]) == config.data.eval_max_examples
 
@@ -111,16 +114,17 @@ class _PerfectChannel:
     return self.last.astype(np.float32) * 2 - 1
 
 
-def test_extra_evaluation_recovers_text_over_a_perfect_channel(tmp_path, monkeypatch):
+def test_text_recovery_evaluator_recovers_text_over_a_perfect_channel(tmp_path, monkeypatch):
   from etils import epath  # pylint: disable=g-import-not-at-top
   config = bits_embedded.get_config("tiny")
   config.data.eval_size = 64
-  config.eval.text_bpp = 0.5
-  channel = _PerfectChannel()
-  monkeypatch.setattr(bits_task, "hide_bits_batch", channel.hide)
-  monkeypatch.setattr(bits_task, "reveal_logits_batch", channel.reveal)
+  config.evals.text_recovery.bpp = 0.5
+  perfect = _PerfectChannel()
+  monkeypatch.setattr(channel, "hide_bits_batch", perfect.hide)
+  monkeypatch.setattr(channel, "reveal_logits_batch", perfect.reveal)
   state = {"params": {}}
-  out = bits_task.extra_evaluation(config, None, state, bits_task.eval_set(config), epath.Path(tmp_path))
+  setup = types.SimpleNamespace(task=bits_task)
+  out = text_recovery.run(config, setup, state, bits_task.eval_set(config), epath.Path(tmp_path))
   assert out["text_exact_recovery"] == 1.0 and out["text_net_bpp"] == 0.5
   assert out["text_probe_ber_max"] == 0.0 and out["text_carried_fraction"] == 1.0
   assert out["text_capacity_bytes_min"] >= 256 == out["text_bytes"]
@@ -130,9 +134,9 @@ def test_extra_evaluation_recovers_text_over_a_perfect_channel(tmp_path, monkeyp
 def test_sample_text_is_exact_utf8_length():
   rng = np.random.default_rng(0)
   for n in (0, 1, 5, 1024):
-    t = bits_task.sample_text(rng, n)
+    t = text_recovery.sample_text(rng, n)
     assert len(t.encode("utf-8")) == n
-  assert payloads.capacity(128, 128, 2, ber=0.01, encrypted=True) > 1024
+  assert codec.capacity(128, 128, 2, ber=0.01, encrypted=True) > 1024
 
 
 def test_refinement_lowers_bit_errors_keeps_the_psnr_floor_and_treats_examples_independently():
@@ -145,21 +149,21 @@ def test_refinement_lowers_bit_errors_keeps_the_psnr_floor_and_treats_examples_i
   bits = rng.integers(0, 2, (3, 16, 16, config.model.depth), dtype=np.uint8)
   state = bits_task.init_state(config, jax.random.key(0), {"cover": jnp.asarray(covers)})
   params = jax.device_get(state["params"])
-  plain = bits_task._host_fns(ml_override(config, refine_steps=0))  # pylint: disable=protected-access
-  fns = bits_task._host_fns(config, jax.local_devices()[:2])  # pylint: disable=protected-access
+  plain = channel.host_channel(ml_override(config, refine_steps=0))
+  fns = channel.host_channel(config, jax.local_devices()[:2])
 
   def errors(containers, f):
-    logits = bits_task.reveal_logits_batch(config, params, containers, f)
+    logits = channel.reveal_logits_batch(config, params, containers, f)
     return np.sum((logits > 0) != (bits > 0), axis=(1, 2, 3))
 
-  before = errors(bits_task.hide_bits_batch(config, params, covers, bits, plain), plain)
-  refined = bits_task.hide_bits_batch(config, params, covers, bits, fns)
+  before = errors(channel.hide_bits_batch(config, params, covers, bits, plain), plain)
+  refined = channel.hide_bits_batch(config, params, covers, bits, fns)
   after = errors(refined, fns)
   assert refined.dtype == np.uint8 and refined.shape == covers.shape
   assert np.all(after <= before) and after.sum() < before.sum()
-  psnr = np.asarray(bits_task.metrics.psnr(covers / 255.0, refined / 255.0))
+  psnr = np.asarray(metrics.psnr(covers / 255.0, refined / 255.0))
   assert np.all(psnr >= 30.0 - 0.3), psnr   # The floor, within one straight-through rounding step.
-  alone = bits_task.hide_bits(config, params, covers[1], bits[1], bits_task._host_fns(config))  # pylint: disable=protected-access
+  alone = channel.hide_bits(config, params, covers[1], bits[1], channel.host_channel(config))
   np.testing.assert_array_equal(alone, refined[1])
 
 

@@ -10,18 +10,10 @@ import pytest
 from jaxsteg import cli
 
 PASSPHRASE = "tr0ub4dor & 3 horses"
-
-
 @pytest.fixture(scope="module")
-def keyed_run(tmp_path_factory):
-  from configs import keymixer_embedded  # pylint: disable=g-import-not-at-top
-  from jaxsteg import train  # pylint: disable=g-import-not-at-top
-  config = keymixer_embedded.get_config("tiny")
-  config.num_train_steps = 2
-  config.security.enabled = False
-  workdir = tmp_path_factory.mktemp("keyed_run")
-  train.train_and_evaluate(config, str(workdir))
-  return str(workdir)
+def keyed_run(trained_tiny):
+  """The session's :tiny KeyMixer run (passphrase key mode)."""
+  return trained_tiny("keymixer_embedded").workdir
 
 
 @pytest.fixture()
@@ -131,3 +123,16 @@ def test_help_says_a_wrong_passphrase_gives_noise(capsys):
     cli.main(["reveal", "--help"])
   text = " ".join(capsys.readouterr().out.split())
   assert "wrong passphrase" in text and "noise" in text and "authentication tag" in text
+
+
+def test_a_two_line_passphrase_file_is_refused_by_hide_as_by_hide_text(keyed_run, files, capsys):
+  """One rule for every command (jaxsteg.files.read_passphrase_file): the passphrase is the file's one line."""
+  tmp = files[0]
+  two = tmp / "two.txt"
+  two.write_text(PASSPHRASE + "\nsecond line\n", encoding="utf-8")
+  out = tmp / "x.png"
+  code, _, err = _hide(keyed_run, files, str(out), ["--passphrase-file", str(two)], capsys)
+  assert code == 2 and "more than one line" in err and err.count("\n") == 1 and not out.exists()
+  code, _, err = _run(["hide-text", "--workdir", keyed_run, "--cover", files[1], "--text", "hi", "--out", str(out),
+                       "--passphrase-file", str(two)], capsys)
+  assert code == 2 and "more than one line" in err and not out.exists()

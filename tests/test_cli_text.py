@@ -17,7 +17,9 @@ import pytest
 from configs import bits_embedded
 from jaxsteg import checkpoint
 from jaxsteg import cli
-from jaxsteg.data import payloads
+from jaxsteg.payload import channel
+from jaxsteg.payload import codec
+from jaxsteg.payload import spec
 from jaxsteg.tasks import bits as bits_task
 
 
@@ -50,8 +52,8 @@ def _lsb_reveal(config, params, container, fns=None):
 
 @pytest.fixture()
 def ideal(monkeypatch):
-  monkeypatch.setattr(bits_task, "hide_bits", _lsb_hide)
-  monkeypatch.setattr(bits_task, "reveal_logits", _lsb_reveal)
+  monkeypatch.setattr(channel, "hide_bits", _lsb_hide)
+  monkeypatch.setattr(channel, "reveal_logits", _lsb_reveal)
 
 
 @pytest.fixture()
@@ -124,9 +126,9 @@ def test_tampered_container(workdir, files, ideal, capsys, encrypt):
   _hide(workdir, cover, stego, capsys, *extra)
   img = np.asarray(Image.open(stego)).copy()
   bits = img[..., :2] & 1
-  perm, _ = payloads._layout(bits.size)  # pylint: disable=protected-access
+  perm, _ = codec._layout(bits.size)  # pylint: disable=protected-access
   flat = bits.reshape(-1)
-  body_positions = perm[payloads.HEADER_REGION_BITS:]
+  body_positions = perm[spec.HEADER_REGION_BITS:]
   rng = np.random.default_rng(0)
   hit = body_positions[rng.random(body_positions.size) < 0.4]
   flat[hit] ^= 1
@@ -156,8 +158,8 @@ def test_capacity_follows_the_error_rate_probed_on_the_cover(workdir, files, mon
   _, cover, _ = files
   # ≈ 780 bytes after compression: fits a clean 96x96 channel (≈ 1600), not one with 8 % errors (≈ 670).
   text = base64.b64encode(os.urandom(750)).decode()
-  monkeypatch.setattr(bits_task, "hide_bits", _lsb_hide)
-  monkeypatch.setattr(bits_task, "reveal_logits", _lsb_reveal)
+  monkeypatch.setattr(channel, "hide_bits", _lsb_hide)
+  monkeypatch.setattr(channel, "reveal_logits", _lsb_reveal)
   code, _, err = _run(["hide-text", "--workdir", workdir, "--cover", cover, "--text", text, "--out",
                        str(tmp_path / "a.png")], capsys)
   assert code == 0, err
@@ -167,7 +169,7 @@ def test_capacity_follows_the_error_rate_probed_on_the_cover(workdir, files, mon
     flip = np.random.default_rng(0).random(logits.shape) < 0.08
     return np.where(flip, -logits, logits)
 
-  monkeypatch.setattr(bits_task, "reveal_logits", noisy_reveal)
+  monkeypatch.setattr(channel, "reveal_logits", noisy_reveal)
   code, _, err = _run(["hide-text", "--workdir", workdir, "--cover", cover, "--text", text, "--out",
                        str(tmp_path / "b.png")], capsys)
   assert code == 2 and re.search(r"[78]\.\d\d% raw bit errors measured on it", err) and "at most" in err

@@ -4,12 +4,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import tensorflow_datasets as tfds
 
 from configs import cloak_image_imagenet224
 from configs import cloak_text_embedded
-from configs import cloak_text_fmnist
-from jaxsteg import tasks
+from jaxsteg import errors
 from jaxsteg import train
 from jaxsteg.models import vgg
 from jaxsteg.tasks import cloak_image
@@ -38,18 +36,15 @@ def test_corpus_split_and_eval_windows():
   assert not np.array_equal(ex["secret"], es.example(2)["secret"])
 
 
-def test_text_variant_tiny_run_reports_character_accuracy(tmp_path):
-  config = cloak_text_embedded.get_config("tiny")
-  means = train.train_and_evaluate(config, str(tmp_path))
+def test_text_variant_tiny_run_reports_character_accuracy(trained_tiny):
+  _, _, means = trained_tiny("cloak_text_embedded")
   assert 0.0 <= means["char_accuracy"] <= 1.0
   assert {"container_psnr", "secret_psnr"} <= set(means)
 
 
-def test_text_variant_fmnist_tiny_on_mock_data(tmp_path):
-  config = cloak_text_fmnist.get_config("tiny")
+def test_text_variant_fmnist_tiny_on_mock_data(trained_tiny):
+  config, _, means = trained_tiny("cloak_text_fmnist")   # Trained under tfds.testing.mock_data.
   assert config.data.cover == "fashion_mnist" and config.data.channels == 1
-  with tfds.testing.mock_data(num_examples=16, policy=tfds.testing.MockPolicy.USE_CODE):
-    means = train.train_and_evaluate(config, str(tmp_path))
   assert "char_accuracy" in means
 
 
@@ -58,7 +53,7 @@ def test_image_variant_refuses_to_start_without_weights(tmp_path):
   with pytest.raises(cloak_image.MissingWeightsError, match="needs VGG16 weights"):
     train.train_and_evaluate(config, str(tmp_path))
   config.loss.vgg_weights = str(tmp_path / "missing.npz")
-  with pytest.raises(tasks.ConfigError, match="vgg_weights: .*does not exist"):
+  with pytest.raises(errors.ConfigError, match="vgg_weights: .*does not exist"):
     cloak_image.train_dataset(config)
 
 
@@ -82,10 +77,9 @@ def test_vgg_weights_file_round_trip_and_errors(tmp_path):
     vgg.load_params(str(bad))
 
 
-def test_image_variant_tiny_run_with_random_vgg(tmp_path):
-  config = cloak_image_imagenet224.get_config("tiny")
+def test_image_variant_tiny_run_with_random_vgg(trained_tiny):
+  config, _, means = trained_tiny("cloak_image_imagenet224")
   assert config.loss.vgg_weights == "random" and config.data.crop == "letterbox"
-  means = train.train_and_evaluate(config, str(tmp_path))
   assert np.isfinite(means["container_psnr"]) and np.isfinite(means["secret_psnr"])
 
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-import tensorflow_datasets as tfds
 
 from jaxsteg import train
 
@@ -26,17 +25,13 @@ def test_configs_are_found():
 
 
 @pytest.mark.parametrize("name", CONFIGS)
-def test_config_trains_and_evaluates_at_tiny(name, tmp_path):
-  config = _load(name, "tiny")
+def test_config_trains_and_evaluates_at_tiny(name, trained_tiny):
+  # The session's shared run (conftest.trained_tiny): TFDS datasets are read through tfds.data_source, which
+  # mock_data serves with random records without any files.
+  config, workdir, means = trained_tiny(name)
   assert config.num_train_steps <= 10
-  if config.data.cover == "embedded":
-    means = train.train_and_evaluate(config, str(tmp_path))
-  else:
-    # TFDS datasets are read through tfds.data_source; mock_data serves random records without any files.
-    with tfds.testing.mock_data(num_examples=16, policy=tfds.testing.MockPolicy.USE_CODE):
-      means = train.train_and_evaluate(config, str(tmp_path))
   assert means and all(v == v for v in means.values())   # No NaN.
-  assert os.path.exists(tmp_path / "eval" / str(config.num_train_steps) / "metrics.json")
+  assert os.path.exists(os.path.join(workdir, "eval", str(config.num_train_steps), "metrics.json"))
 
 
 def test_embedded_variants_at_tiny(tmp_path):

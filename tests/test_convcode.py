@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from jaxsteg.data import convcode as C
+from jaxsteg.payload import convcode as C
 
 
 def test_distance_spectrum_of_the_standard_codes():

@@ -12,36 +12,23 @@ import pytest
 
 from configs import encryptgan_embedded
 from jaxsteg import checkpoint
-from jaxsteg import evaluate
-from jaxsteg import fid
 from jaxsteg import sharding
 from jaxsteg import train
 from jaxsteg.data import domains
 from jaxsteg.data import pipeline
+from jaxsteg.evaluators import fid_lpips as fid
 from jaxsteg.models import encryptgan as models
 from jaxsteg.tasks import encryptgan as task
 
 
 @pytest.fixture(scope="module")
-def tiny_gan_run(tmp_path_factory):
-  """The :tiny embedded config run by the generic loop's parts (one compiled step for the whole module):
-  4 steps, the loop's Orbax checkpoints (with the data position) at 2 and 4, then the loop's evaluation."""
-  config = encryptgan_embedded.get_config("tiny")
-  workdir = str(tmp_path_factory.mktemp("gan_run"))
+def tiny_gan_run(trained_tiny):
+  """The session's :tiny embedded run of the generic loop (4 steps, Orbax checkpoints with the data position at
+  2 and 4, the loop's evaluation), and the loop's parts to continue it: setup, dataset, compiled step."""
+  config, workdir, means = trained_tiny("encryptgan_embedded")
   ds = task.train_dataset(config)
   setup = train.make_setup(config, ds[0])
   step = train.make_train_step(config, setup, max_traces=1)
-  ckpt = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), save_every=2, async_save=False)
-  it = pipeline.make_train_iter(ds)
-  with jax.set_mesh(setup.mesh):
-    state = jax.jit(setup.init_fn, out_shardings=setup.state_sharding)(
-        jax.random.key(config.seed), sharding.to_global(ds[0], setup.batch_sharding))
-    for i in range(1, 5):
-      state, _ = step(state, sharding.to_global(next(it), setup.batch_sharding))
-      if i % 2 == 0:
-        ckpt.save(i, state, it.get_state(), force=True)
-    ckpt.close()
-    means = evaluate.evaluate_state(config, setup, state, os.path.join(workdir, "eval", "4"))
   return config, workdir, means, (setup, ds, step)
 
 
@@ -162,11 +149,11 @@ def test_evaluation_reports_right_and_wrong_keys_and_writes_curves(tiny_gan_run)
   for k in ("msg_psnr", "msg_ssim", "msg_mse", "msg_rmse", "wrong_msg_psnr", "security_msg_psnr",
             "security_msg_mse", "encryption_mse"):
     assert k in record and np.isfinite(record[k]), k
-  assert record["security_num_wrong_keys"] == config.eval.num_wrong_keys
+  assert record["security_num_wrong_keys"] == config.evals.key_sensitivity.num_wrong_keys
   np.testing.assert_allclose(record["security_msg_rmse"], np.sqrt(record["security_msg_mse"]), rtol=0.5)
   with open(os.path.join(outdir, "key_sensitivity.json")) as f:
     sens = json.load(f)
-  assert [p["sigma"] for p in sens["sensitivity"]["key_noise"]] == list(config.eval.sensitivity_sigmas)
+  assert [p["sigma"] for p in sens["sensitivity"]["key_noise"]] == list(config.evals.key_sensitivity.sigmas)
   np.testing.assert_allclose(sens["sensitivity"]["key_noise"][0]["psnr"], sens["right_key"]["psnr"], rtol=1e-5)
   for name in ("key_sensitivity.png", "grid.png"):
     assert os.path.getsize(os.path.join(outdir, name)) > 0

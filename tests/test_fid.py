@@ -1,5 +1,5 @@
 """FID Inception and LPIPS: loaders of PyTorch-named `.npz` weights (round trip, clear errors), LPIPS properties,
-the Fréchet distance paths, and `maybe_fid_lpips` on the EncryptGAN :tiny config (random weights throughout;
+the Fréchet distance paths, and the `fid_lpips` evaluator on the EncryptGAN :tiny config (random weights throughout;
 the match with pytorch-fid / lpips themselves was checked outside CI, see the modules' docstrings)."""
 
 import chex
@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from configs import encryptgan_embedded
-from jaxsteg import fid
-from jaxsteg import tasks
+from jaxsteg import errors
+from jaxsteg import train
+from jaxsteg.evaluators import fid_lpips as fid
 from jaxsteg.models import inception
 from jaxsteg.models import lpips
 from jaxsteg.tasks import encryptgan as task
 
-CHUNK = 8   # The :tiny eval batch: the tests below reuse the executables that maybe_fid_lpips compiles.
+CHUNK = 8   # The :tiny eval batch: the tests below reuse the executables that the evaluator compiles.
 
 
 def _torch_state_dict(params: dict, torch_name) -> dict[str, np.ndarray]:
@@ -116,28 +117,28 @@ def test_frechet_distance_paths_agree_and_vanish_on_equal_sets():
       fid.frechet_distance(low_a, low_b), rel=1e-3)                   # Singular covariances: sqrtm is approximate.
 
 
-def test_maybe_fid_lpips_on_the_tiny_encryptgan(fid_file, lpips_file):
+def test_fid_lpips_evaluator_on_the_tiny_encryptgan(fid_file, lpips_file, tmp_path):
   config = encryptgan_embedded.get_config("tiny")
   assert config.eval.batch_size == CHUNK
   eval_set = task.eval_set(config)
-  n = min(eval_set.length, config.eval.security_examples)
-  examples = task._stack_examples(eval_set, n)  # pylint: disable=protected-access
+  n = min(eval_set.length, config.evals.fid_lpips.num_examples)
+  examples = eval_set.stacked(range(n))
   init = jax.jit(lambda key, batch: task.init_state(config, key, batch)["params"])   # Compiles the params only.
   params = jax.device_get(init(jax.random.key(0, impl=task.RNG_IMPL), task.dummy_batch(config, 1)))
-  nets = task.networks(config)
-  assert fid.maybe_fid_lpips(config, params, examples, nets) == {}                 # No weights: skipped.
-  with config.unlocked():
-    config.eval.fid_image_size = 75
-    config.eval.fid_weights = "/nonexistent/fid.npz"
-  with pytest.raises(tasks.ConfigError, match=r"--config.eval.fid_weights: .*fid.npz"):
-    fid.maybe_fid_lpips(config, params, examples, nets)
-  with pytest.raises(tasks.ConfigError, match="fid_weights"):
-    task.train_dataset(config)             # Checked before training, not after it.
-  config.eval.fid_weights, config.eval.lpips_weights = fid_file[0], lpips_file[0]
-  out = fid.maybe_fid_lpips(config, params, examples, nets)
+  assert fid.fid_lpips(config, task, params, examples) == {}                      # No weights: skipped.
+  config.evals.fid_lpips.image_size = 75
+  config.evals.fid_lpips.fid_weights = "/nonexistent/fid.npz"
+  with pytest.raises(errors.ConfigError, match=r"--config.evals.fid_lpips.fid_weights: .*fid.npz"):
+    fid.fid_lpips(config, task, params, examples)
+  workdir = tmp_path / "run"
+  with pytest.raises(errors.ConfigError, match="fid_weights"):
+    train.train_and_evaluate(config, str(workdir))      # Checked before training, not after it.
+  assert not (workdir / "checkpoints").exists()
+  config.evals.fid_lpips.fid_weights, config.evals.fid_lpips.lpips_weights = fid_file[0], lpips_file[0]
+  out = fid.fid_lpips(config, task, params, examples)
   assert set(out) == {"fid_disguise", "fid_decrypted", "fid_num_images", "lpips_msg", "lpips_security",
                       "lpips_encryption"}
   assert all(isinstance(v, float) and np.isfinite(v) for v in out.values()), out
-  assert out["fid_num_images"] == len(examples["x"]) == config.eval.security_examples
+  assert out["fid_num_images"] == len(examples["x"]) == config.evals.fid_lpips.num_examples
   assert out["fid_disguise"] > 0 and out["fid_decrypted"] > 0
   assert all(out[k] >= 0 for k in ("lpips_msg", "lpips_security", "lpips_encryption"))

@@ -127,14 +127,19 @@ def _metrics_and_report(workdir, step):
 
 
 @pytest.mark.parametrize("mode", ["passphrase", "trainable"])
-def test_both_key_modes_train_at_tiny_and_write_the_security_report(mode, tmp_path):
-  config = keymixer_embedded.get_config(f"tiny,mode={mode}")
-  config.num_train_steps = 2
-  means = train.train_and_evaluate(config, str(tmp_path))
+def test_both_key_modes_train_at_tiny_and_write_the_security_report(mode, tmp_path, trained_tiny):
+  if mode == "passphrase":   # The config's default mode: the session's shared :tiny run (4 steps).
+    config, workdir, means = trained_tiny("keymixer_embedded")
+    assert config.model.key_mode == mode
+  else:
+    config = keymixer_embedded.get_config(f"tiny,mode={mode}")
+    config.num_train_steps = 2
+    workdir = str(tmp_path)
+    means = train.train_and_evaluate(config, workdir)
   for name in ("container_psnr", "secret_psnr", "wrong_key_psnr", "security/wrong_key_psnr",
                "security/key_flip_npcr", "security/mixed_secret_entropy", "security/container_npcr_1px"):
     assert np.isfinite(means[name]), name
-  metrics, report, md = _metrics_and_report(str(tmp_path), 2)
+  metrics, report, md = _metrics_and_report(workdir, config.num_train_steps)
   assert metrics["security/num_wrong_keys"] == 20
   assert report["key_mode"] == mode and report["keys"]["num_wrong_keys"] == 20
   assert report["ideal"]["npcr"] == pytest.approx(99.6094, abs=1e-4)
@@ -148,11 +153,11 @@ def test_both_key_modes_train_at_tiny_and_write_the_security_report(mode, tmp_pa
 def test_security_analysis_of_an_unkeyed_deepstego_model_says_na(tmp_path):
   """Any family that hides images: deepstego (untrained weights suffice to exercise the path)."""
   from configs import deepstego_embedded  # pylint: disable=g-import-not-at-top
-  from jaxsteg import security  # pylint: disable=g-import-not-at-top
+  from jaxsteg.evaluators import security  # pylint: disable=g-import-not-at-top
   from jaxsteg.tasks import deepstego  # pylint: disable=g-import-not-at-top
   config = deepstego_embedded.get_config("tiny")
   state = deepstego.init_state(config, jax.random.key(0), deepstego.dummy_batch(config, 1))
-  out = security.evaluate_task(config, deepstego, state["params"], deepstego.eval_set(config), tmp_path, step=0)
+  out = security.analyse(config, deepstego, state["params"], deepstego.eval_set(config), tmp_path, step=0)
   assert "security/container_psnr" in out and "security/wrong_key_psnr" not in out
   md = (tmp_path / "security.md").read_text(encoding="utf-8")
   assert "| Wrong keys: mean PSNR(S, S'_wrong) (dB) | n/a |" in md and "deepstego" in md

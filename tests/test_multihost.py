@@ -17,7 +17,8 @@ LOG_EVERY = "--config.log_every=1"
 
 def _env(devices):
   env = dict(os.environ, PYTHONPATH=ROOT, JAX_PLATFORMS="cpu")
-  env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+  others = [f for f in env.get("XLA_FLAGS", "").split() if not f.startswith("--xla_force_host_platform_device_count")]
+  env["XLA_FLAGS"] = " ".join(others + [f"--xla_force_host_platform_device_count={devices}"])   # conftest's others.
   return env
 
 

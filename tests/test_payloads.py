@@ -5,8 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from jaxsteg.data import convcode as C
-from jaxsteg.data import payloads as P
+from jaxsteg.payload import convcode as C
+from jaxsteg.payload import codec as P
+from jaxsteg.payload import plan as PL
+from jaxsteg.payload import spec as S
 
 SHAPE = (64, 64, 2)
 TEXTS = ["", "hello", "héllo wörld ✓ 日本語 🙂", "The quick brown fox. " * 40]
@@ -38,7 +40,7 @@ def test_random_bit_errors_at_the_planned_rate_are_corrected():
 def _single_tile_frame(passphrase):
   """A body that fits exactly once (one tile), so byte errors reach Reed-Solomon undiluted by the vote."""
   num_bits = int(np.prod(SHAPE))
-  region_bytes = (num_bits - P.HEADER_REGION_BITS) // 8
+  region_bytes = (num_bits - S.HEADER_REGION_BITS) // 8
   nsym = 32
   payload_len = 1
   while P.rs_length(P.body_length(payload_len + 1, passphrase is not None), nsym) <= region_bytes:
@@ -60,7 +62,7 @@ def _corrupt_bytes(code: bytes, positions) -> bytes:
 @pytest.mark.parametrize("passphrase", [None, "pw"])
 def test_byte_errors_up_to_the_rs_limit(passphrase):
   text, header, body, nsym = _single_tile_frame(passphrase)
-  header_code = bytes(P._rs(P.HEADER_NSYM).encode(header))  # pylint: disable=protected-access
+  header_code = bytes(P._rs(S.HEADER_NSYM).encode(header))  # pylint: disable=protected-access
   limit = nsym // 2
   # Up to nsym/2 corrupted bytes in every 255-byte chunk: corrected exactly.
   bad = [c * 255 + j * 7 for c in range(math.ceil(len(body) / 255)) for j in range(limit)
@@ -93,9 +95,9 @@ def test_consistent_tampering_is_detected(passphrase):
   key = None if passphrase is None else passphrase.encode()
   header, body = P.make_frame(b"pay the bearer 100", compressed=False, nsym=16, passphrase=key)
   raw = bytearray(P._rs(16).decode(bytearray(body))[0])  # pylint: disable=protected-access
-  raw[-(P.TAG_BYTES if key else P.CRC_BYTES) - 3] ^= 1   # A payload byte.
+  raw[-(S.TAG_BYTES if key else S.CRC_BYTES) - 3] ^= 1   # A payload byte.
   forged = bytes(P._rs(16).encode(bytes(raw)))  # pylint: disable=protected-access
-  bits = P.layout_bits(bytes(P._rs(P.HEADER_NSYM).encode(header)), forged, SHAPE)  # pylint: disable=protected-access
+  bits = P.layout_bits(bytes(P._rs(S.HEADER_NSYM).encode(header)), forged, SHAPE)  # pylint: disable=protected-access
   with pytest.raises(P.AuthenticationFailed):
     P.decode_text(bits, passphrase=passphrase)
 
@@ -148,11 +150,11 @@ def test_too_small_container():
     P.encode_text("x", (4, 4, 1), ber=0.01)
 
 
-@pytest.mark.parametrize("inner", P.INNER_CODES)
+@pytest.mark.parametrize("inner", S.INNER_CODES)
 def test_round_trip_through_each_inner_code(inner):
   payload = b"through the inner code " * 4
   header, body = P.make_frame(payload, compressed=False, nsym=16, passphrase=b"pw", inner=inner)
-  header_code = bytes(P._rs(P.HEADER_NSYM).encode(header))  # pylint: disable=protected-access
+  header_code = bytes(P._rs(S.HEADER_NSYM).encode(header))  # pylint: disable=protected-access
   assert P.inner_code(P.read_header(header_code)[0]) == inner
   bits = P.layout_bits(header_code, body, SHAPE, inner)
   assert P.decode_text(bits, passphrase="pw") == payload.decode()
@@ -162,9 +164,9 @@ def test_round_trip_through_each_inner_code(inner):
 
 
 def test_unknown_inner_code_in_a_header():
-  header = P._header(3 << P.INNER_SHIFT, 16, 10)  # pylint: disable=protected-access
+  header = P._header(3 << S.INNER_SHIFT, 16, 10)  # pylint: disable=protected-access
   with pytest.raises(P.NoMessageFound, match="invalid"):
-    P.read_header(bytes(P._rs(P.HEADER_NSYM).encode(header)))  # pylint: disable=protected-access
+    P.read_header(bytes(P._rs(S.HEADER_NSYM).encode(header)))  # pylint: disable=protected-access
 
 
 def test_soft_logits_at_a_high_error_rate_carry_half_a_bit_per_pixel():
@@ -175,14 +177,14 @@ def test_soft_logits_at_a_high_error_rate_carry_half_a_bit_per_pixel():
   rng = np.random.default_rng(0)
   text = bytes(rng.integers(0x21, 0x7F, size, dtype=np.uint8)).decode()
   plan = P.plan(P.body_length(size, True), int(np.prod(shape)), ber)
-  assert plan.inner == 3 and plan.log_failure < math.log(P.DEFAULT_TARGET_FAILURE)
+  assert plan.inner == 3 and plan.log_failure < math.log(S.DEFAULT_TARGET_FAILURE)
   body = P.body_length(size, True)
   vote_failures = []   # What a repetition vote alone would give in the same container.
   for nsym in (16, 64, 128):
     code = P.rs_length(body, nsym)
-    tiles = (int(np.prod(shape)) - P.HEADER_REGION_BITS) // (8 * code)
-    byte_error = P._byte_error(ber, tiles, 1)  # pylint: disable=protected-access
-    vote_failures.append(P._log_failure(body, nsym, byte_error))  # pylint: disable=protected-access
+    tiles = (int(np.prod(shape)) - S.HEADER_REGION_BITS) // (8 * code)
+    byte_error = PL._byte_error(ber, tiles, 1)  # pylint: disable=protected-access
+    vote_failures.append(PL._log_failure(body, nsym, byte_error))  # pylint: disable=protected-access
   assert min(vote_failures) > math.log(0.01)
   bits = P.encode_text(text, shape, ber=ber, passphrase="pw", compress=False)
   sigma = 1.0 / math.sqrt(2.0 * C.equivalent_es_n0(ber))
@@ -191,3 +193,31 @@ def test_soft_logits_at_a_high_error_rate_carry_half_a_bit_per_pixel():
     assert np.mean((received > 0) != (bits > 0)) > 0.11
     logits = 2.0 * received / sigma**2
     assert P.decode_text(logits, passphrase="pw") == text, trial
+
+
+def test_one_kdf_for_text_and_keymixer_keys():
+  """The payload key is `jaxsteg.kdf.scrypt` with the format's cost: byte for byte what the `cryptography`
+  Scrypt that containers were written with before gives for the same bytes (so they still open), and the
+  same function KeyMixer's passphrase keys use."""
+  from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # pylint: disable=g-import-not-at-top
+  from jaxsteg import kdf, keys  # pylint: disable=g-import-not-at-top,multiple-imports
+  salt = bytes(range(16))
+  old = Scrypt(salt=salt, length=32, n=S.SCRYPT_N, r=S.SCRYPT_R, p=S.SCRYPT_P).derive(b"correct horse")
+  assert kdf.scrypt("correct horse", salt, n=S.SCRYPT_N, r=S.SCRYPT_R, p=S.SCRYPT_P) == old
+  assert keys.derive_bytes("caf\u00e9", "s", n=2**10) == kdf.scrypt("cafe\u0301", b"s", n=2**10)
+
+
+def test_a_decomposed_accent_passphrase_opens_the_same_message():
+  """The same passphrase typed with a composed (é) or a decomposed (e + U+0301) accent is one key; a container
+  written before passphrases were normalised (the KDF saw the typed bytes) still opens with what was typed."""
+  composed, decomposed = "caf\u00e9 cr\u00e8me", "cafe\u0301 cre\u0300me"
+  assert composed != decomposed and composed.encode() != decomposed.encode()
+  bits = P.encode_text("meet at noon", SHAPE, ber=0.01, passphrase=decomposed)
+  assert P.decode_text(bits, passphrase=composed) == "meet at noon"
+  assert P.decode_text(bits, passphrase=decomposed) == "meet at noon"
+  # The old derivation: the typed (decomposed) UTF-8 bytes, not normalised.
+  header, body = P.make_frame(b"old message", compressed=False, nsym=16, passphrase=decomposed.encode("utf-8"))
+  legacy = P.layout_bits(bytes(P._rs(S.HEADER_NSYM).encode(header)), body, SHAPE)  # pylint: disable=protected-access
+  assert P.decode_text(legacy, passphrase=decomposed) == "old message"
+  with pytest.raises(P.AuthenticationFailed):
+    P.decode_text(legacy, passphrase="cafe creme")

@@ -119,10 +119,9 @@ def _params(workdir, step):
   return jax.device_get(state["params"]), data
 
 
-def test_resume_is_exact(tmp_path):
+def test_resume_is_exact(tiny_run, tmp_path):
   config = deepstego_embedded.get_config("tiny")   # 4 steps, log and checkpoint every 2.
-  straight = str(tmp_path / "straight")
-  means_straight = train.train_and_evaluate(config, straight)
+  _, straight, means_straight = tiny_run           # The session's uninterrupted run of this config.
 
   resumed = str(tmp_path / "resumed")
   assert train.train_and_evaluate(config, resumed, stop_at_step=2) == {}

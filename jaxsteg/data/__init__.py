@@ -1,1 +1,1 @@
-"""Input: dataset specs, the offline embedded default, grain pipelines, payload codecs."""
+"""Input: dataset specs, the offline embedded default, grain pipelines, EncryptGAN domains, preparing TFDS data."""

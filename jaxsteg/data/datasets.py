@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from jaxsteg import errors
 from jaxsteg.data import embedded
 
 
@@ -77,7 +78,7 @@ class _ImageView(Sequence):
 
 def get_spec(name: str) -> DatasetSpec:
   if name not in SPECS:
-    raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(SPECS))}")
+    raise errors.ConfigError(f"unknown dataset {name!r}; known: {', '.join(sorted(SPECS))}")
   return SPECS[name]
 
 
@@ -190,9 +191,9 @@ def make_preprocess(spec: DatasetSpec, size: int, channels: int, train: bool, fl
   """
   crop = crop or spec.crop
   if crop not in CROPS:
-    raise ValueError(f"unknown crop {crop!r}; use one of {', '.join(CROPS)}")
+    raise errors.ConfigError(f"unknown crop {crop!r}; use one of {', '.join(CROPS)}")
   if crop == "resize_crop" and load_size < size:
-    raise ValueError(f"crop 'resize_crop' needs data.load_size >= the image size {size}; got {load_size}")
+    raise errors.ConfigError(f"crop 'resize_crop' needs data.load_size >= the image size {size}; got {load_size}")
 
   def preprocess(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     img = to_rgb(np.asarray(img), channels)

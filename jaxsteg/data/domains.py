@@ -25,6 +25,7 @@ import grain
 import ml_collections
 import numpy as np
 
+from jaxsteg import errors
 from jaxsteg.data import datasets
 from jaxsteg.data import embedded
 from jaxsteg.data import pipeline
@@ -78,7 +79,7 @@ def get_sources(data: ml_collections.ConfigDict, split: str) -> Sources:
   if data.domains == "embedded":
     return embedded_sources(split, data.embedded_train_faces)
   if data.domains not in TFDS_DOMAINS:
-    raise ValueError(f"unknown domains {data.domains!r}; use embedded or {', '.join(TFDS_DOMAINS)}")
+    raise errors.ConfigError(f"unknown domains {data.domains!r}; use embedded or {', '.join(TFDS_DOMAINS)}")
   names = TFDS_DOMAINS[data.domains]
   data_dir = data.get("data_dir") or None
   return Sources(*(datasets.get_source(n, split, data_dir) for n in names))
@@ -123,9 +124,9 @@ def paste(x: np.ndarray, message: np.ndarray | None, top: int, left: int) -> tup
 
 def _check(data: ml_collections.ConfigDict) -> None:
   if data.message_size > data.image_size:
-    raise ValueError(f"message_size {data.message_size} exceeds image_size {data.image_size}")
+    raise errors.ConfigError(f"message_size {data.message_size} exceeds image_size {data.image_size}")
   if data.load_size < data.image_size:
-    raise ValueError(f"load_size {data.load_size} is smaller than image_size {data.image_size}")
+    raise errors.ConfigError(f"load_size {data.load_size} is smaller than image_size {data.image_size}")
 
 
 def make_train_dataset(data: ml_collections.ConfigDict, *, global_batch: int, seed: int,
@@ -154,7 +155,7 @@ def make_train_dataset(data: ml_collections.ConfigDict, *, global_batch: int, se
 
 
 @dataclasses.dataclass
-class EvalSet:
+class DomainEvalSet(pipeline.EvalSet):
   """Held-out triples: example i = (X image i, Y image i mod |Y|, message i mod |M| pasted at the centre)."""
   sources: Sources
   data: ml_collections.ConfigDict
@@ -171,8 +172,8 @@ class EvalSet:
     return {"x": x, "y": y, "pasted": pasted, "region": region}
 
 
-def make_eval_set(data: ml_collections.ConfigDict) -> EvalSet:
+def make_eval_set(data: ml_collections.ConfigDict) -> DomainEvalSet:
   _check(data)
   src = get_sources(data, "eval")
   n = len(src.x) if not data.get("eval_max_examples") else min(len(src.x), data.eval_max_examples)
-  return EvalSet(src, data, n)
+  return DomainEvalSet(src, data, n)

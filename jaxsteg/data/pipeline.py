@@ -21,6 +21,7 @@ import grain
 import ml_collections
 import numpy as np
 
+from jaxsteg import errors
 from jaxsteg.data import datasets
 from jaxsteg.data import embedded
 
@@ -59,7 +60,7 @@ def process_batches(ds: grain.MapDataset, global_batch: int, process_index: int 
   `jax.make_array_from_process_local_data` places on this process's devices."""
   pi, pc = _process_info(process_index, process_count)
   if global_batch % pc:
-    raise ValueError(f"global batch {global_batch} does not divide by {pc} processes")
+    raise errors.ConfigError(f"global batch {global_batch} does not divide by {pc} processes")
   local = global_batch // pc
   rows = ds if pc == 1 else _BlockRows(ds, global_batch, pi * local, local)
   return rows.batch(local, drop_remainder=True)
@@ -115,7 +116,7 @@ def augment_fn(data: ml_collections.ConfigDict):
   if not gain:
     return lambda image, rng: image
   if len(gain) != 3 or not (gain[0] >= 1.0 and gain[1] >= 0.0 and 0.0 <= gain[2] <= 1.0):
-    raise ValueError(f"data.channel_gain must be (max gain >= 1, max offset >= 0, probability in [0, 1]), "
+    raise errors.ConfigError(f"data.channel_gain must be (max gain >= 1, max offset >= 0, probability in [0, 1]), "
                      f"got {gain}")
 
   def augment(image, rng):
@@ -130,7 +131,7 @@ def make_train_dataset(data: ml_collections.ConfigDict, *, num_secrets: int, glo
   """Infinite MapDataset of this process's training batches {'cover': (b,H,W,C), 'secret': (b,K,H,W,C)}."""
   pi, pc = _process_info(process_index, process_count)
   if global_batch % pc:
-    raise ValueError(f"global batch {global_batch} does not divide by {pc} processes")
+    raise errors.ConfigError(f"global batch {global_batch} does not divide by {pc} processes")
   covers = train_source(data, data.cover, pi, pc)
   secrets = train_source(data, data.secret, pi, pc)
   cut_cover = preprocess_fn(data, data.cover, train=True)
@@ -156,8 +157,29 @@ def make_train_iter(ds: grain.MapDataset, state: dict | None = None):
   return it
 
 
-@dataclasses.dataclass
 class EvalSet:
+  """The fixed held-out examples of a task: `length` of them, `example(i)` a dict of numpy arrays (the same on
+  every call and every process). Every family's held-out set derives from this; evaluators use the helpers."""
+
+  length: int
+
+  def example(self, i: int) -> dict[str, np.ndarray]:
+    raise NotImplementedError
+
+  def stacked(self, indices) -> dict[str, np.ndarray]:
+    """Examples `indices` stacked into arrays (N, ...)."""
+    rows = [self.example(int(i)) for i in indices]
+    return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
+
+  def spread(self, n: int | None) -> np.ndarray:
+    """Indices of `n` examples spread evenly over the set (so they cover every source image); all when n is
+    0 or None."""
+    n = self.length if not n else min(n, self.length)
+    return np.unique(np.linspace(0, self.length - 1, n).round().astype(int))
+
+
+@dataclasses.dataclass
+class PairEvalSet(EvalSet):
   """The fixed held-out pairs: example i = (cover i, secrets of i), all (H, W, C) uint8."""
   covers: object
   secrets: object
@@ -182,13 +204,13 @@ class EvalSet:
     return {"cover": cover, "secret": secret}
 
 
-def make_eval_set(data: ml_collections.ConfigDict, *, num_secrets: int) -> EvalSet:
+def make_eval_set(data: ml_collections.ConfigDict, *, num_secrets: int) -> PairEvalSet:
   """Held-out pairs. Embedded data: a grid of crops of the test photographs; TFDS: the eval split."""
   covers, cut_cover = eval_source(data, data.cover)
   secrets, cut_secret = eval_source(data, data.secret) if data.secret != data.cover else (covers, cut_cover)
   length = len(covers) if not data.get("eval_max_examples") else min(len(covers), data.eval_max_examples)
-  return EvalSet(covers, secrets, num_secrets, data.eval_size, length, data.secret == data.cover,
-                 cut_cover, cut_secret)
+  return PairEvalSet(covers, secrets, num_secrets, data.eval_size, length, data.secret == data.cover,
+                     cut_cover, cut_secret)
 
 
 def indexed_batch(eval_set: EvalSet, indices, global_batch: int, process_index: int | None = None,
@@ -196,7 +218,7 @@ def indexed_batch(eval_set: EvalSet, indices, global_batch: int, process_index: 
   """This process's rows of a global batch holding examples `indices`, zero-padded; 'mask' marks real rows."""
   pi, pc = _process_info(process_index, process_count)
   if global_batch % pc:
-    raise ValueError(f"eval batch {global_batch} does not divide by {pc} processes")
+    raise errors.ConfigError(f"eval batch {global_batch} does not divide by {pc} processes")
   local = global_batch // pc
   template = eval_set.example(0)
   batch = {k: np.zeros((local,) + v.shape, v.dtype) for k, v in template.items()}
@@ -219,4 +241,4 @@ def eval_batches(eval_set: EvalSet, global_batch: int, process_index: int | None
 
 def grid_indices(eval_set: EvalSet, n: int) -> np.ndarray:
   """`n` examples spread evenly over the held-out set (so a grid shows every source image)."""
-  return np.unique(np.linspace(0, eval_set.length - 1, min(n, eval_set.length)).round().astype(int))
+  return eval_set.spread(n)

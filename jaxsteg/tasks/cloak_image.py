@@ -8,6 +8,7 @@ with the MSEs on the normalised tensors the networks see [inf] and φ = VGG16 bl
 feature difference [inf]). The VGG weights load from a user file (`loss.vgg_weights`, format in
 `jaxsteg/models/vgg.py`); they are constants held in the state (`state['vgg']`), never trained. Without the
 file the task refuses to start; `loss.vgg_weights = 'random'` (tests only) uses random weights.
+Capabilities: Task, ImageHider (the `jaxsteg hide` / `reveal` commands and the security report work on it).
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from jaxsteg import errors
 from jaxsteg import losses
 from jaxsteg import metrics
 from jaxsteg import optim
 from jaxsteg import tasks
 from jaxsteg.models import vgg
+from jaxsteg.tasks import common
 from jaxsteg.tasks import deepstego
 
 MEAN = jnp.asarray(vgg.IMAGENET_MEAN)
@@ -31,9 +34,11 @@ optimizers = deepstego.optimizers
 grid_columns = deepstego.grid_columns
 dummy_batch = deepstego.dummy_batch
 eval_set = deepstego.eval_set
+num_secrets = deepstego.num_secrets
+size_multiple = deepstego.size_multiple
 
 
-class MissingWeightsError(tasks.ConfigError):
+class MissingWeightsError(errors.ConfigError):
   """The config needs VGG16 weights that were not given."""
 
 
@@ -49,7 +54,7 @@ def check_weights(config: ml_collections.ConfigDict) -> None:
   try:
     vgg.load_params(path)
   except (OSError, ValueError) as e:
-    raise tasks.ConfigError(f"--config.loss.vgg_weights: {e}") from e
+    raise errors.ConfigError(f"--config.loss.vgg_weights: {e}") from e
 
 
 def train_dataset(config: ml_collections.ConfigDict):
@@ -142,3 +147,12 @@ def eval_step(config: ml_collections.ConfigDict, state: dict, batch: dict):
   for k in range(secrets.shape[1]):
     images[f"secret_{k}"], images[f"revealed_{k}"] = secrets[:, k], revealed[:, k]
   return out, images
+
+
+@common.per_config
+def image_functions(config: ml_collections.ConfigDict) -> tasks.ImageFunctions:
+  """Jitted batched hide/reveal on pixel-space [0, 1] floats (normalised inside); no key."""
+  nets = networks(config)
+  k = config.model.num_secrets
+  return tasks.ImageFunctions(hide=jax.jit(lambda p, c, s, key: hide(nets, p, c, s)),
+                              reveal=jax.jit(lambda p, x, key: reveal(nets, p, x, k)))

@@ -5,7 +5,7 @@ that Baluja's prep/hide/reveal networks hide in a single-channel 28×28 cover (F
 the embedded photographs offline). Loss MSE(C, C') + β·MSE(T, T') (the Deep Steganography task's, reused).
 Decoding is round(255·T') clipped to printable ASCII; accuracy = the fraction of characters that come back
 exactly, as the paper measures it (ImageCloak reports 91.48 % test, 95.32 % train). Nothing corrects errors
-here: for exact text use the bit-payload family (`jaxsteg.tasks.bits` and `jaxsteg.data.payloads`).
+here: for exact text use the bit-payload family (`jaxsteg.tasks.bits` and `jaxsteg.payload`).
 
 Texts [inf: the paper does not say which]: 784-character windows of the Python documentation topics that the
 standard library ships (`pydoc_data`), non-ASCII characters replaced by '?', whitespace runs collapsed; the
@@ -86,7 +86,7 @@ def train_dataset(config: ml_collections.ConfigDict) -> grain.MapDataset:
                                  process_index=pi, process_count=pc)
 
 
-class TextEvalSet:
+class TextEvalSet(pipeline.EvalSet):
   """Held-out covers, each paired with its own held-out text window (consecutive, non-overlapping)."""
 
   def __init__(self, config: ml_collections.ConfigDict):

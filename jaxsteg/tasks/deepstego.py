@@ -3,7 +3,7 @@
 L = ‖C − C'‖² + β Σ_k ‖S_k − S'_k‖² (mean squared). One loss and one gradient: the cover term reaches prep and
 hide, the secret terms all networks. In training the revealer sees C' + n (Gaussian, σ = loss.noise_std, with
 gradients flowing through), so the secret is not kept in the least significant bits; at evaluation it sees the
-8-bit rounded container, the PNG that would be sent.
+8-bit rounded container, the PNG that would be sent. Capabilities: Task, ImageHider.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import ml_collections
-import numpy as np
 
 from jaxsteg import losses
 from jaxsteg import metrics
 from jaxsteg import optim
+from jaxsteg import tasks
 from jaxsteg.data import pipeline
 from jaxsteg.models import deepstego as models
+from jaxsteg.tasks import common
 
 
 def networks(config: ml_collections.ConfigDict):
@@ -156,35 +157,16 @@ def size_multiple(config: ml_collections.ConfigDict) -> int:
   return config.model.s2d if config.model.arch == "fast" else 1
 
 
-def _pad_to_multiple(img, multiple: int):
-  """Edge-pads (H, W, C) so that H and W are multiples of `multiple`; returns it and the original (H, W)."""
-  h, w = img.shape[:2]
-  ph, pw = -h % multiple, -w % multiple
-  if ph or pw:
-    img = np.pad(img, ((0, ph), (0, pw), (0, 0)), mode="edge")
-  return img, (h, w)
+# --- ImageHider: what the CLI, the security report and the attacks use ---------------------------------------
+
+def num_secrets(config: ml_collections.ConfigDict) -> int:
+  return config.model.num_secrets
 
 
-def hide_images(config, params, cover: np.ndarray, secrets: np.ndarray) -> np.ndarray:
-  """One cover (H, W, C) uint8 and K secrets (K, H, W, C) uint8 -> the 8-bit container (H, W, C) uint8.
-
-  Any H, W: the images are edge-padded to the networks' size multiple and the container cropped back.
-  """
-  m = size_multiple(config)
-  cover_p, (h, w) = _pad_to_multiple(cover, m)
-  secrets_p = np.stack([_pad_to_multiple(s, m)[0] for s in secrets])
-  batch = {"cover": jnp.asarray(cover_p)[None], "secret": jnp.asarray(secrets_p)[None]}
-  container = jax.jit(lambda p, b: hide(networks(config), p, *_to_float(b)))(params, batch)
-  return _to_uint8(container[0, :h, :w])
-
-
-def reveal_images(config, params, container: np.ndarray) -> list:
-  """A container (H, W, C) uint8 of any size -> the K revealed secrets, each (H, W, C) uint8."""
-  padded, (h, w) = _pad_to_multiple(container, size_multiple(config))
-  x = jnp.asarray(padded, jnp.float32)[None] / 255.0
-  out = jax.jit(lambda p, c: reveal(networks(config), p, c, config.model.num_secrets))(params, x)
-  return [_to_uint8(out[0, k, :h, :w]) for k in range(config.model.num_secrets)]
-
-
-def _to_uint8(x) -> np.ndarray:
-  return np.asarray(jnp.round(jnp.clip(x, 0.0, 1.0) * 255.0).astype(jnp.uint8))
+@common.per_config
+def image_functions(config: ml_collections.ConfigDict) -> tasks.ImageFunctions:
+  """Jitted batched hide/reveal on [0, 1] floats (no key: Deep Steganography is unkeyed)."""
+  nets = networks(config)
+  k = config.model.num_secrets
+  return tasks.ImageFunctions(hide=jax.jit(lambda p, c, s, key: hide(nets, p, c, s)),
+                              reveal=jax.jit(lambda p, x, key: reveal(nets, p, x, k)))

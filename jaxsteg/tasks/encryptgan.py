@@ -13,15 +13,11 @@ Switchable [inf] variant `model.private_key_to_encoder`: F(x+m, K(y), K(x)) — 
 compute K(x); this gives the encoder a way to tie the message to the private key (used by the CPU demo).
 Images are [-1, 1] inside the networks; metrics are on [0, 1] with 8-bit rounded disguises, decryptions and keys
 (every image that would be a file). Evaluation: `eval_step` gives per-image message-region metrics with the right
-key and with one other held-out example's key; `extra_evaluation` averages over `eval.num_wrong_keys` wrong keys
-(the paper's Security MSE) and writes the key-sensitivity curves (key_sensitivity.json / .png).
+key and with one other held-out example's key; the configs add the `key_sensitivity` evaluator (many wrong keys:
+the paper's Security MSE, and the key-sensitivity curves) and `fid_lpips`. Capabilities: Task, DomainCipher.
 """
 
 from __future__ import annotations
-
-import functools
-import json
-import os
 
 import jax
 import jax.numpy as jnp
@@ -29,11 +25,14 @@ import ml_collections
 import numpy as np
 import optax
 
+from jaxsteg import errors
 from jaxsteg import losses
 from jaxsteg import metrics
 from jaxsteg import optim
+from jaxsteg import tasks
 from jaxsteg.data import domains
 from jaxsteg.models import encryptgan as models
+from jaxsteg.tasks import common
 
 NETS = ("F", "G", "D_X", "D_Y", "K")
 
@@ -48,8 +47,6 @@ def optimizers(config: ml_collections.ConfigDict):
 
 
 def train_dataset(config: ml_collections.ConfigDict):
-  from jaxsteg import fid  # pylint: disable=g-import-not-at-top
-  fid.load_weights(config, log=False)   # A bad FID/LPIPS weight path fails now, not after training.
   return domains.make_train_dataset(config.data, global_batch=config.batch_size, seed=config.seed)
 
 
@@ -58,17 +55,9 @@ def eval_set(config: ml_collections.ConfigDict):
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-def to_signed(u8: jnp.ndarray) -> jnp.ndarray:
-  return u8.astype(jnp.float32) / 127.5 - 1.0
-
-
-def to_unit(x: jnp.ndarray) -> jnp.ndarray:
-  return (x + 1.0) * 0.5
-
-
-def quantize(x: jnp.ndarray) -> jnp.ndarray:
-  """A [-1, 1] image as its 8-bit PNG would hold it."""
-  return metrics.quantize_8bit(to_unit(x)) * 2.0 - 1.0
+to_signed = metrics.to_signed
+to_unit = metrics.to_unit
+quantize = metrics.quantize_8bit_signed
 
 
 def keys_of(nets, params, images: jnp.ndarray) -> jnp.ndarray:
@@ -215,7 +204,7 @@ def generator_loss(config, gen_params, params, x, y, pasted, region, wrong, rng)
     noise = jax.random.uniform(r_sec, recon.shape, minval=-1.0, maxval=1.0)
     sec = _region_mean(jnp.abs(recon_wrong - noise), region)
   else:
-    raise ValueError(f"unknown loss.security_mode {lc.security_mode!r}: use hinge or noise")
+    raise errors.ConfigError(f"unknown loss.security_mode {lc.security_mode!r}: use hinge or noise")
   security = jnp.mean(wrong * has_msg * sec)
   gan = adv_f + adv_g + adv_wrong
   total = (lc.gan * gan + lc.cycle * cycle + lc.key_match * key_match + lc.info * info
@@ -270,24 +259,6 @@ def train_step(config: ml_collections.ConfigDict, state: dict, batch: dict) -> t
 
 
 # ------------------------------------------------------------------------------------------------ evaluation
-def _centre(img: jnp.ndarray, size: int) -> jnp.ndarray:
-  off_h, off_w = (img.shape[1] - size) // 2, (img.shape[2] - size) // 2
-  return img[:, off_h:off_h + size, off_w:off_w + size]
-
-
-def region_metrics(message: jnp.ndarray, decoded: jnp.ndarray, prefix: str = "msg") -> dict:
-  """Per-image MSE, RMSE, PSNR, SSIM of a message region (both (B, m, m, 3) in [0, 1])."""
-  mse = metrics.mse_per_image(message, decoded)
-  size = message.shape[1]
-  if size >= 11:
-    ssim = metrics.ssim(message, decoded)
-  else:  # [inf] regions smaller than the 11×11 window: the window shrinks to the region.
-    import dm_pix  # pylint: disable=g-import-not-at-top
-    ssim = dm_pix.ssim(message, decoded, max_val=1.0, filter_size=size)
-  return {f"{prefix}_mse": mse, f"{prefix}_rmse": jnp.sqrt(mse), f"{prefix}_psnr": metrics.psnr(message, decoded),
-          f"{prefix}_ssim": ssim}
-
-
 def _wrong_index(batch: dict, b: int) -> jnp.ndarray:
   """For row i, another real row ((i + 1) mod the number of real rows, which come first)."""
   n = jnp.sum(batch["mask"]).astype(jnp.int32) if "mask" in batch else b
@@ -307,10 +278,10 @@ def eval_step(config: ml_collections.ConfigDict, state: dict, batch: dict):
   decrypted = quantize(decrypt(nets, params, disguise, private))
   decrypted_wrong = quantize(decrypt(nets, params, disguise, wrong_private))
   size = config.data.message_size
-  msg = _centre(to_unit(pasted), size)
-  out = region_metrics(msg, _centre(to_unit(decrypted), size), "msg")
-  out.update(region_metrics(msg, _centre(to_unit(decrypted_wrong), size), "wrong_msg"))
-  out["encryption_mse"] = metrics.mse_per_image(msg, _centre(to_unit(disguise), size))
+  msg = metrics.centre_crop(to_unit(pasted), size)
+  out = metrics.region_metrics(msg, metrics.centre_crop(to_unit(decrypted), size), "msg")
+  out.update(metrics.region_metrics(msg, metrics.centre_crop(to_unit(decrypted_wrong), size), "wrong_msg"))
+  out["encryption_mse"] = metrics.mse_per_image(msg, metrics.centre_crop(to_unit(disguise), size))
   out["decrypted_psnr"] = metrics.psnr(to_unit(pasted), to_unit(decrypted))
   logits_x = nets["K"].apply(params["K"], x)[0]
   logits_y = nets["K"].apply(params["K"], y)[0]
@@ -338,153 +309,40 @@ def dummy_batch(config: ml_collections.ConfigDict, batch_size: int, size: int | 
 def size_multiple(config: ml_collections.ConfigDict) -> int:
   return 2 ** config.model.n_down
 
-# --------------------------------------------------------------------------- security and key sensitivity
-def _local(tree):
-  """Host copies of replicated global arrays (works when they span several processes)."""
-  return jax.tree.map(lambda a: np.asarray(a.addressable_data(0)) if isinstance(a, jax.Array) else a, tree)
-
-
-def _stack_examples(eval_set, n: int) -> dict[str, np.ndarray]:
-  rows = [eval_set.example(i) for i in range(n)]
-  return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
-
-
-def _chunked(fn, arrays: tuple, chunk: int) -> np.ndarray:
-  """fn over rows of `arrays` in fixed-size (padded) chunks, so that it compiles once."""
-  n = arrays[0].shape[0]
-  outs = []
-  for s in range(0, n, chunk):
-    part = [a[s:s + chunk] for a in arrays]
-    pad = chunk - part[0].shape[0]
-    part = [np.concatenate([p, np.repeat(p[-1:], pad, axis=0)]) if pad else p for p in part]
-    outs.append(np.asarray(fn(*part))[:chunk - pad])
-  return np.concatenate(outs)
-
-
-def security_analysis(config, params, examples: dict, rng: np.random.Generator | None = None) -> dict:
-  """Wrong-key message metrics over up to `num_wrong_keys` other held-out keys per example, and key sensitivity.
-
-  Returns {'security': {metric: mean over all (example, wrong key) pairs}, 'num_wrong_keys': W,
-  'sensitivity': {'key_noise': [...], 'source_noise': [...]}} with per-σ message metrics (right key + noise).
-  """
-  nets = networks(config)
-  size = config.data.message_size
-  chunk = config.eval.batch_size
-  x, y, pasted = (to_signed(jnp.asarray(examples[k])) for k in ("x", "y", "pasted"))
-  n = x.shape[0]
-  keys_fn = jax.jit(lambda p, img: quantize(keys_of(nets, p, img)))
-  enc_fn = jax.jit(lambda p, img, k, k2: quantize(encrypt(nets, p, img, k, _enc_private(config, k2))))
-  dec_fn = jax.jit(lambda p, img, k: quantize(decrypt(nets, p, img, k)))
-  met_fn = jax.jit(lambda msg, dec: region_metrics(msg, dec, "m"))
-
-  private = _chunked(functools.partial(keys_fn, params), (x,), chunk)
-  public = _chunked(functools.partial(keys_fn, params), (y,), chunk)
-  disguise = _chunked(functools.partial(enc_fn, params), (pasted, public, private), chunk)
-  msg = np.asarray(_centre(to_unit(pasted), size))
-
-  def message_metrics(disg, key, msgs):
-    dec = _chunked(functools.partial(dec_fn, params), (disg, key), chunk)
-    names = ("mse", "rmse", "psnr", "ssim")
-    per = _chunked(lambda a, b: jnp.stack([met_fn(a, _centre(to_unit(b), size))[f"m_{k}"] for k in names], -1),
-                   (msgs, dec), chunk)
-    return {k: float(np.mean(per[:, j])) for j, k in enumerate(names)}
-
-  w = min(config.eval.num_wrong_keys, n - 1)
-  result = {"num_examples": n, "num_wrong_keys": w}
-  if w > 0:
-    rows = np.repeat(np.arange(n), w)
-    others = (rows + np.tile(np.arange(1, w + 1), n)) % n    # The next w held-out examples' private keys.
-    result["security"] = message_metrics(disguise[rows], private[others], msg[rows])
-  result["right_key"] = message_metrics(disguise, private, msg)
-  rng = rng or np.random.default_rng(config.seed)
-  curves = {"key_noise": [], "source_noise": []}
-  for sigma in config.eval.sensitivity_sigmas:
-    noisy_key = np.clip(private + sigma * rng.standard_normal(private.shape), -1.0, 1.0).astype(np.float32)
-    curves["key_noise"].append(dict(sigma=float(sigma), **message_metrics(disguise, noisy_key, msg)))
-    noisy_src = np.clip(np.asarray(x) + sigma * rng.standard_normal(x.shape), -1.0, 1.0).astype(np.float32)
-    src_key = _chunked(functools.partial(keys_fn, params), (noisy_src,), chunk)
-    curves["source_noise"].append(dict(sigma=float(sigma), **message_metrics(disguise, src_key, msg)))
-  result["sensitivity"] = curves
-  return result
-
-
-def plot_sensitivity(curves: dict, path: str, right_psnr: float, wrong_psnr: float | None) -> None:
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=120)
-  for name, label in (("key_noise", "noise on the private key image"),
-                      ("source_noise", "noise on the key's source image")):
-    pts = curves[name]
-    ax.plot([max(p["sigma"], 1e-3) for p in pts], [p["psnr"] for p in pts], "o-", label=label)
-  ax.axhline(right_psnr, color="g", ls=":", label="right key")
-  if wrong_psnr is not None:
-    ax.axhline(wrong_psnr, color="r", ls=":", label="wrong keys (mean)")
-  ax.set_xscale("log")
-  ax.set_xlabel("Gaussian σ on [-1, 1] images (σ=0 drawn at 1e-3)")
-  ax.set_ylabel("message-region PSNR (dB)")
-  ax.legend(fontsize=7)
-  fig.tight_layout()
-  tmp = path + ".tmp.png"
-  fig.savefig(tmp)
-  plt.close(fig)
-  os.replace(tmp, path)
-
-
-def extra_evaluation(config, setup, state, eval_set, outdir) -> dict[str, float]:
-  """Security MSE/PSNR/SSIM over several wrong keys, the key-sensitivity curves, and FID/LPIPS if weights."""
-  del setup
-  n = min(eval_set.length, config.eval.security_examples)
-  examples = _stack_examples(eval_set, n)
-  params = _local(state["params"])
-  res = security_analysis(config, params, examples)
-  out = {"security_num_wrong_keys": float(res["num_wrong_keys"])}
-  if "security" in res:
-    out.update({f"security_msg_{k}": v for k, v in res["security"].items()})
-  from jaxsteg import fid  # pylint: disable=g-import-not-at-top
-  out.update(fid.maybe_fid_lpips(config, params, examples, networks(config)))
-  if jax.process_index() == 0:
-    os.makedirs(os.fspath(outdir), exist_ok=True)
-    path = os.path.join(os.fspath(outdir), "key_sensitivity.json")
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-      json.dump(res, f, indent=2)
-    os.replace(path + ".tmp", path)
-    plot_sensitivity(res["sensitivity"], os.path.join(os.fspath(outdir), "key_sensitivity.png"),
-                     res["right_key"]["psnr"], res.get("security", {}).get("psnr"))
-  return out
-
-
 # --------------------------------------------------------------------------------- files (the CLI protocol)
 def min_image_side(config: ml_collections.ConfigDict) -> int:
   """Smallest H or W the generators take (reflect padding needs ≥ 2 pixels at the lowest resolution)."""
   return max(8, 2 ** (config.model.n_down + 1))
 
 
-def _pad(img: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
-  h, w = img.shape[:2]
-  ph, pw = -h % multiple, -w % multiple
-  if ph or pw:
-    img = np.pad(img, ((0, ph), (0, pw), (0, 0)), mode="edge")
-  return img, (h, w)
+def message_size(config: ml_collections.ConfigDict) -> int:
+  return config.data.message_size
+
+
+def cipher_functions(config: ml_collections.ConfigDict) -> tasks.CipherFunctions:
+  """Pure functions on [-1, 1] images (the DomainCipher capability); `encrypt` uses the private key only for
+  models trained with `model.private_key_to_encoder`."""
+  nets = networks(config)
+  return tasks.CipherFunctions(
+      keys=lambda p, images: keys_of(nets, p, images),
+      encrypt=lambda p, pasted, public, private: encrypt(nets, p, pasted, public, _enc_private(config, private)),
+      decrypt=lambda p, disguise, private: decrypt(nets, p, disguise, private))
 
 
 def _u8(x: jnp.ndarray) -> np.ndarray:
-  return np.asarray(jnp.round(jnp.clip(to_unit(x), 0.0, 1.0) * 255.0).astype(jnp.uint8))
+  return common.to_uint8(to_unit(x))
 
 
-@functools.lru_cache(maxsize=8)
-def _file_fns(config_json: str):
-  config = ml_collections.ConfigDict(json.loads(config_json))
-  nets = networks(config)
-  return (jax.jit(lambda p, a: keys_of(nets, p, a)),
-          jax.jit(lambda p, a, k, k2: encrypt(nets, p, a, k, _enc_private(config, k2))),
-          jax.jit(lambda p, a, k: decrypt(nets, p, a, k)))
+@common.per_config
+def _file_fns(config: ml_collections.ConfigDict):
+  fns = cipher_functions(config)
+  return jax.jit(fns.keys), jax.jit(fns.encrypt), jax.jit(fns.decrypt)
 
 
 def key_from_image(config, params, image: np.ndarray) -> np.ndarray:
   """The key image (H, W, 3) uint8 of any (H, W, 3) uint8 image (the key's [-1, 1] mapped to 0..255)."""
-  padded, (h, w) = _pad(image, size_multiple(config))
-  key = _file_fns(config.to_json())[0](params, to_signed(jnp.asarray(padded))[None])
+  padded, (h, w) = common.pad_to_multiple(image, size_multiple(config))
+  key = _file_fns(config)[0](params, to_signed(jnp.asarray(padded))[None])
   return _u8(key[0, :h, :w])
 
 
@@ -495,9 +353,9 @@ def encrypt_image(config, params, pasted: np.ndarray, public_key: np.ndarray,
   `private_key` is used only by models trained with `model.private_key_to_encoder`.
   """
   m = size_multiple(config)
-  (img, (h, w)), (key, _) = _pad(pasted, m), _pad(public_key, m)
-  key2 = key if private_key is None else _pad(private_key, m)[0]
-  out = _file_fns(config.to_json())[1](params, to_signed(jnp.asarray(img))[None], to_signed(jnp.asarray(key))[None],
+  (img, (h, w)), (key, _) = common.pad_to_multiple(pasted, m), common.pad_to_multiple(public_key, m)
+  key2 = key if private_key is None else common.pad_to_multiple(private_key, m)[0]
+  out = _file_fns(config)[1](params, to_signed(jnp.asarray(img))[None], to_signed(jnp.asarray(key))[None],
                                        to_signed(jnp.asarray(key2))[None])
   return _u8(out[0, :h, :w])
 
@@ -505,8 +363,8 @@ def encrypt_image(config, params, pasted: np.ndarray, public_key: np.ndarray,
 def decrypt_image(config, params, disguise: np.ndarray, private_key: np.ndarray) -> np.ndarray:
   """Disguise (H, W, 3) uint8 and a private key of the same size -> the recovered cover with its message."""
   m = size_multiple(config)
-  (img, (h, w)), (key, _) = _pad(disguise, m), _pad(private_key, m)
-  out = _file_fns(config.to_json())[2](params, to_signed(jnp.asarray(img))[None], to_signed(jnp.asarray(key))[None])
+  (img, (h, w)), (key, _) = common.pad_to_multiple(disguise, m), common.pad_to_multiple(private_key, m)
+  out = _file_fns(config)[2](params, to_signed(jnp.asarray(img))[None], to_signed(jnp.asarray(key))[None])
   return _u8(out[0, :h, :w])
 
 

@@ -12,26 +12,26 @@ Key modes (`config.model.key_mode`):
   the cheap escape of revealing an inverted secret, which has a large MSE but shows the image]. That term
   reaches only the unmixer (S_mix' is held fixed), so it cannot trade away the right-key recovery in the decoder.
 Containers get Gaussian noise in training (as in Deep Steganography [inf here]) and are rounded to 8 bits at
-evaluation. `extra_evaluation` runs the security analysis (`jaxsteg.security`) into eval/<step>/security/.
+evaluation; the configs add the `security` evaluator (`jaxsteg.evaluators.security`). Capabilities: Task,
+ImageHider, Keyed.
 """
 
 from __future__ import annotations
-
-import sys
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from jaxsteg import errors
 from jaxsteg import keys as keylib
 from jaxsteg import losses
 from jaxsteg import metrics
 from jaxsteg import optim
+from jaxsteg import tasks
 from jaxsteg.data import pipeline
 from jaxsteg.models import keymixer as models
-
-KEYED = True  # The security analysis asks for this: keyed statistics (mixed secret, wrong keys) apply.
+from jaxsteg.tasks import common
 
 
 def networks(config: ml_collections.ConfigDict):
@@ -48,7 +48,7 @@ def needs_passphrase(config: ml_collections.ConfigDict) -> bool:
 
 def _check_mode(config) -> None:
   if config.model.key_mode not in ("trainable", "passphrase"):
-    raise ValueError(f"model.key_mode must be 'trainable' or 'passphrase', got {config.model.key_mode!r}")
+    raise errors.ConfigError(f"model.key_mode must be 'trainable' or 'passphrase', got {config.model.key_mode!r}")
 
 
 def optimizers(config: ml_collections.ConfigDict):
@@ -124,7 +124,7 @@ def _signflip_init(config, params: dict) -> dict:
   unmixer can invert. Needs `model.key_product` and the 'fast' architecture (which has the skip).
   """
   if config.model.arch != "fast" or not config.model.key_product:
-    raise ValueError("model.key_init='signflip' needs arch='fast' and key_product=True")
+    raise errors.ConfigError("model.key_init='signflip' needs arch='fast' and key_product=True")
   gain = config.model.get("signflip_gain", 4.0)
   out = dict(params)
   for name in ("mixer", "unmixer"):
@@ -246,10 +246,11 @@ def key_for_use(config, params, passphrase: str | None) -> jnp.ndarray:
   """The key tensor a user's hide/reveal runs with: derived from the passphrase, or the learned one."""
   if needs_passphrase(config):
     if not passphrase:
-      raise ValueError("this model needs a passphrase (it was trained in passphrase key mode)")
+      raise errors.PassphraseError("this model needs a passphrase (it was trained in passphrase key mode)")
     return keylib.key_from_config(passphrase, config.kdf, key_shape(config), config.model.key_std)
   if passphrase:
-    raise ValueError("this model's key is part of its weights (trainable key mode); it takes no passphrase")
+    raise errors.PassphraseError("this model's key is part of its weights (trainable key mode); it takes no "
+                                 "passphrase")
   return params["key"]
 
 
@@ -287,56 +288,23 @@ def analysis_keys(config, params, passphrase: str | None, num_wrong: int, seed: 
           "wrong_note": wrong_note}
 
 
-def security_functions(config):
-  """Batched jitted functions for `jaxsteg.security` on float images in [0, 1] (keys: one unbatched key)."""
+@common.per_config
+def mix_function(config):
+  """Jitted (params, secret (B, H, W, C), key) -> the mixed secret (what the encoder hides)."""
   nets = networks(config)
-  return {
-      "hide": jax.jit(lambda p, c, s, k: hide(nets, p, c, s, k)[0]),
-      "reveal": jax.jit(lambda p, x, k: reveal(nets, p, x, k)),
-      "mix": jax.jit(lambda p, s, k: mix(nets, p, s, k)),
-  }
+  return jax.jit(lambda p, s, k: mix(nets, p, s, k))
 
 
-def extra_evaluation(config, setup, state, eval_set_, outdir) -> dict[str, float]:
-  """The security analysis of `jaxsteg.security` on the held-out set, written to outdir/security/."""
-  del setup
-  if not config.get("security", {}).get("enabled", True):
-    return {}
-  from jaxsteg import security  # pylint: disable=g-import-not-at-top
-  return security.evaluate_task(config, sys.modules[__name__], state["params"], eval_set_, outdir / "security",
-                                step=int(jax.device_get(state["step"])))
+# --- ImageHider: what the CLI, the security report and the attacks use ---------------------------------------
+
+def num_secrets(config: ml_collections.ConfigDict) -> int:
+  del config
+  return 1
 
 
-# --- The CLI's numpy entry points ----------------------------------------------------------------------------
-
-def _pad_to_multiple(img, multiple: int):
-  h, w = img.shape[:2]
-  ph, pw = -h % multiple, -w % multiple
-  if ph or pw:
-    img = np.pad(img, ((0, ph), (0, pw), (0, 0)), mode="edge")
-  return img, (h, w)
-
-
-def _to_uint8(x) -> np.ndarray:
-  return np.asarray(jnp.round(jnp.clip(x, 0.0, 1.0) * 255.0).astype(jnp.uint8))
-
-
-def hide_images(config, params, cover: np.ndarray, secrets: np.ndarray, *, passphrase: str | None = None
-                ) -> np.ndarray:
-  """Cover (H, W, C) uint8 and one secret (1, H, W, C) uint8 -> the 8-bit container (H, W, C) uint8."""
-  key = key_for_use(config, params, passphrase)
-  m = size_multiple(config)
-  cover_p, (h, w) = _pad_to_multiple(cover, m)
-  secret_p, _ = _pad_to_multiple(secrets[0], m)
-  fns = security_functions(config)
-  container = fns["hide"](params, jnp.asarray(cover_p, jnp.float32)[None] / 255.0,
-                          jnp.asarray(secret_p, jnp.float32)[None] / 255.0, key)
-  return _to_uint8(container[0, :h, :w])
-
-
-def reveal_images(config, params, container: np.ndarray, *, passphrase: str | None = None) -> list:
-  """A container (H, W, C) uint8 -> [the revealed secret (H, W, C) uint8]. A wrong passphrase gives noise."""
-  key = key_for_use(config, params, passphrase)
-  padded, (h, w) = _pad_to_multiple(container, size_multiple(config))
-  out = security_functions(config)["reveal"](params, jnp.asarray(padded, jnp.float32)[None] / 255.0, key)
-  return [_to_uint8(out[0, :h, :w])]
+@common.per_config
+def image_functions(config: ml_collections.ConfigDict) -> tasks.ImageFunctions:
+  """Jitted batched hide/reveal on [0, 1] floats, secrets (B, 1, H, W, C); one unbatched key."""
+  nets = networks(config)
+  return tasks.ImageFunctions(hide=jax.jit(lambda p, c, s, k: hide(nets, p, c, s[:, 0], k)[0]),
+                              reveal=jax.jit(lambda p, x, k: reveal(nets, p, x, k)[:, None]))

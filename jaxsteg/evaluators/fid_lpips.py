@@ -1,10 +1,13 @@
-"""FID and LPIPS for EncryptGAN evaluation, from weight files the user gives (nothing is downloaded).
+"""FID and LPIPS of a keyed domain translation (`tasks.DomainCipher`, EncryptGAN), from weight files the user
+gives (nothing is downloaded).
 
-Both need pretrained networks that cannot be fetched here. `--config.eval.fid_weights=FILE` (the FID
-Inception-v3 of pytorch-fid, format in jaxsteg/models/inception.py) and `--config.eval.lpips_weights=FILE`
-(LPIPS v0.1 VGG, format in jaxsteg/models/lpips.py) name them; `launch/convert_fid_weights.py` makes both from
-the PyTorch weights. Without them the metrics are skipped with one log line each. Metrics (every image 8-bit
-quantised, as the files would hold them):
+Both need pretrained networks that cannot be fetched here. `--config.evals.fid_lpips.fid_weights=FILE` (the FID
+Inception-v3 of pytorch-fid, format in jaxsteg/models/inception.py) and `--config.evals.fid_lpips.lpips_weights=
+FILE` (LPIPS v0.1 VGG, format in jaxsteg/models/lpips.py) name them; `launch/convert_fid_weights.py` makes both
+from the PyTorch weights. Without them the metrics are skipped with one log line each; a given file that is
+missing or malformed stops the run before training (`check`). Options (`config.evals.fid_lpips`): fid_weights,
+lpips_weights, image_size (Inception input side, 299), num_examples (the first held-out examples used).
+Metrics (every image 8-bit quantised, as the files would hold them):
   fid_disguise      FID(real held-out Y images, disguises F(x+m, K(y)))
   fid_decrypted     FID(real held-out X images, right-key decryptions G(disguise, K(x)))
   fid_num_images    images per set. FID is strongly biased upward for small sets (the CPU demo has 26 held-out
@@ -28,8 +31,15 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
+from jaxsteg import errors
+from jaxsteg import metrics
+from jaxsteg import tasks
+from jaxsteg.evaluators import common
 from jaxsteg.models import inception
 from jaxsteg.models import lpips
+from jaxsteg.tasks import common as task_common
+
+CAPABILITY = tasks.DomainCipher
 
 LPIPS_MIN_SIDE = lpips.MIN_SIZE   # [inf] see the module docstring.
 
@@ -71,41 +81,34 @@ def fid_value(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
   return frechet_distance(feats_a, feats_b)
 
 
-def _task():
-  from jaxsteg.tasks import encryptgan  # pylint: disable=g-import-not-at-top  (it imports this module)
-  return encryptgan
-
-
-def _chunked(fn, arrays: tuple, chunk: int) -> np.ndarray:
-  return _task()._chunked(fn, arrays, chunk)  # pylint: disable=protected-access
-
-
-def _evaluation_images(config, params, examples: dict, nets) -> dict[str, np.ndarray]:
+def _evaluation_images(config, task, params, examples: dict) -> dict[str, np.ndarray]:
   """Held-out x, y, pasted x+m, disguises, right- and wrong-key decryptions in [0, 1], 8-bit quantised."""
-  task = _task()
   chunk = config.eval.batch_size
-  private_for_f = functools.partial(task._enc_private, config)  # pylint: disable=protected-access
-  x, y, pasted = (np.asarray(task.to_signed(jnp.asarray(examples[k]))) for k in ("x", "y", "pasted"))
-  keys_fn = jax.jit(lambda p, img: task.quantize(task.keys_of(nets, p, img)))
-  enc_fn = jax.jit(lambda p, img, k, k2: task.quantize(task.encrypt(nets, p, img, k, private_for_f(k2))))
-  dec_fn = jax.jit(lambda p, img, k: task.quantize(task.decrypt(nets, p, img, k)))
-  private = _chunked(functools.partial(keys_fn, params), (x,), chunk)
-  public = _chunked(functools.partial(keys_fn, params), (y,), chunk)
-  disguise = _chunked(functools.partial(enc_fn, params), (pasted, public, private), chunk)
+  cipher = task.cipher_functions(config)
+  q = metrics.quantize_8bit_signed
+  x, y, pasted = (np.asarray(metrics.to_signed(jnp.asarray(examples[k]))) for k in ("x", "y", "pasted"))
+  keys_fn = jax.jit(lambda p, img: q(cipher.keys(p, img)))
+  enc_fn = jax.jit(lambda p, img, k, k2: q(cipher.encrypt(p, img, k, k2)))
+  dec_fn = jax.jit(lambda p, img, k: q(cipher.decrypt(p, img, k)))
+  private = common.chunked(functools.partial(keys_fn, params), (x,), chunk)
+  public = common.chunked(functools.partial(keys_fn, params), (y,), chunk)
+  disguise = common.chunked(functools.partial(enc_fn, params), (pasted, public, private), chunk)
 
   def decrypt(key):
-    return _chunked(functools.partial(dec_fn, params), (disguise, key), chunk)
+    return common.chunked(functools.partial(dec_fn, params), (disguise, key), chunk)
 
-  wrong = private[(np.arange(len(x)) + 1) % len(x)]    # The next held-out example's key, as security_analysis.
+  wrong = private[(np.arange(len(x)) + 1) % len(x)]    # The next held-out example's key.
   images = {"x": x, "y": y, "pasted": pasted, "disguise": disguise, "decrypted": decrypt(private),
             "decrypted_wrong": decrypt(wrong)}
-  return {k: np.asarray(task.to_unit(v)) for k, v in images.items()}
+  return {k: np.asarray(metrics.to_unit(v)) for k, v in images.items()}
 
 
 def fid_metrics(config, weights: dict, images: dict[str, np.ndarray]) -> dict[str, float]:
   """FID of disguises vs real Y and of right-key decryptions vs real X, on `eval.fid_image_size` inputs."""
-  feats_fn = functools.partial(_inception_features, weights, size=config.eval.get("fid_image_size", 299))
-  feats = {k: _chunked(feats_fn, (images[k],), config.eval.batch_size) for k in ("x", "y", "disguise", "decrypted")}
+  feats_fn = functools.partial(_inception_features, weights,
+                               size=common.options(config, "fid_lpips").get("image_size", 299))
+  chunk = config.eval.batch_size
+  feats = {k: common.chunked(feats_fn, (images[k],), chunk) for k in ("x", "y", "disguise", "decrypted")}
   n = len(images["x"])
   out = {"fid_disguise": fid_value(feats["y"], feats["disguise"]),
          "fid_decrypted": fid_value(feats["x"], feats["decrypted"]), "fid_num_images": float(n)}
@@ -123,15 +126,15 @@ def _lpips_region(images: np.ndarray, size: int) -> np.ndarray:
   return region
 
 
-def lpips_metrics(config, weights: dict, images: dict[str, np.ndarray]) -> dict[str, float]:
+def lpips_metrics(config, weights: dict, images: dict[str, np.ndarray], size: int) -> dict[str, float]:
   """LPIPS of the message region: right-key decryption, wrong-key decryption and disguise vs the message."""
-  size = config.data.message_size
   msg = _lpips_region(images["pasted"], size)
   others = {"lpips_msg": "decrypted", "lpips_encryption": "disguise"}
   if len(msg) > 1:     # A single example has no other example's key.
     others["lpips_security"] = "decrypted_wrong"
   dist_fn = functools.partial(_lpips_distance, weights)
-  out = {name: float(np.mean(_chunked(dist_fn, (msg, _lpips_region(images[k], size)), config.eval.batch_size)))
+  chunk = config.eval.batch_size
+  out = {name: float(np.mean(common.chunked(dist_fn, (msg, _lpips_region(images[k], size)), chunk)))
          for name, k in others.items()}
   logging.info("LPIPS of the %d×%d message region over %d held-out examples: %s", size, size, len(msg),
                ", ".join(f"{k} {v:.4f}" for k, v in out.items()))
@@ -141,37 +144,47 @@ def lpips_metrics(config, weights: dict, images: dict[str, np.ndarray]) -> dict[
 def load_weights(config, log: bool = True) -> dict[str, dict]:
   """{'FID': params, 'LPIPS': params} of the configured weight files (absent names: not configured).
 
-  Raises `tasks.ConfigError` naming the flag when a given file is missing or not in the expected format; the
-  EncryptGAN task calls this before training, so a bad path fails at once rather than after the run.
+  Raises `errors.ConfigError` naming the flag when a given file is missing or not in the expected format
+  (`check` runs this before training, so a bad path fails at once rather than after the run).
   """
-  from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
+  opts = common.options(config, "fid_lpips")
   weights = {}
   for name, module in (("FID", inception), ("LPIPS", lpips)):
-    flag = f"eval.{name.lower()}_weights"
-    path = config.eval.get(f"{name.lower()}_weights", "")
+    field = f"{name.lower()}_weights"
+    path = opts.get(field, "")
     if not path:
       if log:
-        logging.info("%s skipped: no weights given (set --config.%s=FILE)", name, flag)
+        logging.info("%s skipped: no weights given (set --config.evals.fid_lpips.%s=FILE)", name, field)
       continue
     try:
       weights[name] = module.load_params(os.fspath(path))
     except (OSError, ValueError) as e:
-      raise tasks.ConfigError(f"--config.{flag}: {e}") from e
+      raise errors.ConfigError(f"--config.evals.fid_lpips.{field}: {e}") from e
   return weights
 
 
-def maybe_fid_lpips(config, params, examples: dict, nets) -> dict[str, float]:
+def check(config) -> None:
+  load_weights(config, log=False)
+
+
+def fid_lpips(config, task, params, examples: dict) -> dict[str, float]:
   """FID / LPIPS (see the module docstring) when weight files are configured; otherwise one log line each.
 
-  Raises `tasks.ConfigError` when a given file is missing or not in the expected format.
+  Raises `errors.ConfigError` when a given file is missing or not in the expected format.
   """
   weights = {k: jax.device_put(v) for k, v in load_weights(config).items()}   # Fails before any computation.
   if not weights:
     return {}
-  images = _evaluation_images(config, params, examples, nets)
+  images = _evaluation_images(config, task, params, examples)
   out = {}
   if "FID" in weights:
     out.update(fid_metrics(config, weights["FID"], images))
   if "LPIPS" in weights:
-    out.update(lpips_metrics(config, weights["LPIPS"], images))
+    out.update(lpips_metrics(config, weights["LPIPS"], images, task.message_size(config)))
   return out
+
+
+def run(config, setup, state, eval_set, outdir) -> dict[str, float]:
+  del outdir
+  n = min(eval_set.length, common.options(config, "fid_lpips").num_examples)
+  return fid_lpips(config, setup.task, task_common.host_params(state["params"]), eval_set.stacked(range(n)))

@@ -1,4 +1,4 @@
-"""EncryptGAN commands of the `jaxsteg` CLI (keys, encrypt, decrypt); registered by `jaxsteg.cli`.
+"""Keyed domain translation commands (`tasks.DomainCipher`, EncryptGAN): `jaxsteg keys`, `encrypt`, `decrypt`.
 
   jaxsteg keys    --workdir W --public-source y.png --public-out pub.png --private-source x.png --private-out priv.png
   jaxsteg encrypt --workdir W --cover x.png --message m.png --public-key pub.png [--private-key priv.png] --out d.png
@@ -16,39 +16,31 @@ exit code 2, no output file.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
+from jaxsteg import errors
 from jaxsteg import images as image_io
-from jaxsteg.cli import CliError
-from jaxsteg.cli import _check_output  # pylint: disable=protected-access
-from jaxsteg.cli import _check_size  # pylint: disable=protected-access
-from jaxsteg.cli import _read  # pylint: disable=protected-access
-from jaxsteg.cli import _resize_to  # pylint: disable=protected-access
+from jaxsteg.cli import common
+
+NEEDS = "keys, encrypt and decrypt need an EncryptGAN run (configs/encryptgan_*.py)"
 
 
 def _load(workdir: str):
-  from jaxsteg import inference  # pylint: disable=g-import-not-at-top  (JAX import is slow: after arg checks)
-  run = inference.load_run(workdir)
-  if run.config.task != "encryptgan":
-    raise CliError(f"workdir {workdir!r} holds a {run.config.task!r} model; keys, encrypt and decrypt need an "
-                   f"EncryptGAN run (configs/encryptgan_*.py)")
-  return run
+  from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
+  return common.load_run(workdir, tasks.DomainCipher, NEEDS)
 
 
 def _check_min(run, img: np.ndarray, what: str) -> None:
-  _check_size(img, what)
+  common.check_size(img, what)
   side = run.task.min_image_side(run.config)
   if min(img.shape[:2]) < side:
-    raise CliError(f"{what} is {img.shape[1]}x{img.shape[0]} pixels; this model needs at least {side}x{side}")
+    raise errors.UserError(f"{what} is {img.shape[1]}x{img.shape[0]} pixels; this model needs at least {side}x{side}")
 
 
 def _key_for(key: np.ndarray, hw: tuple[int, int], path: str, what: str) -> np.ndarray:
   if key.shape[:2] != hw:
-    print(f"jaxsteg: note: {what} {path} resized from {key.shape[1]}x{key.shape[0]} to {hw[1]}x{hw[0]}",
-          file=sys.stderr)
-    key = _resize_to(key, hw)
+    common.note(f"{what} {path} resized from {key.shape[1]}x{key.shape[0]} to {hw[1]}x{hw[0]}")
+    key = common.resize_to(key, hw)
   return key
 
 
@@ -56,14 +48,14 @@ def cmd_keys(args) -> None:
   pairs = [(s, o, w) for s, o, w in ((args.public_source, args.public_out, "public"),
                                      (args.private_source, args.private_out, "private")) if s or o]
   if not pairs:
-    raise CliError("give --public-source/--public-out and/or --private-source/--private-out")
+    raise errors.UserError("give --public-source/--public-out and/or --private-source/--private-out")
   for source, out, what in pairs:
     if not (source and out):
-      raise CliError(f"--{what}-source and --{what}-out go together")
-    _check_output(out)
+      raise errors.UserError(f"--{what}-source and --{what}-out go together")
+    common.check_output(out)
   if len(pairs) == 2 and pairs[0][1] == pairs[1][1]:
-    raise CliError("--public-out and --private-out name the same file")
-  sources = [_read(s, f"{what} key source") for s, _, what in pairs]
+    raise errors.UserError("--public-out and --private-out name the same file")
+  sources = [common.read_image(s, f"{what} key source") for s, _, what in pairs]
   run = _load(args.workdir)
   for img, (source, _, what) in zip(sources, pairs):
     _check_min(run, img, f"{what} key source {source!r}")
@@ -74,50 +66,50 @@ def cmd_keys(args) -> None:
 
 
 def cmd_encrypt(args) -> None:
-  _check_output(args.out)
+  common.check_output(args.out)
   if args.message_size is not None and args.message_size < 1:
-    raise CliError(f"--message-size must be a positive number of pixels, got {args.message_size}")
-  cover = _read(args.cover, "cover")
-  message = _read(args.message, "message")
-  public = _read(args.public_key, "public key")
-  private = _read(args.private_key, "private key") if args.private_key else None
+    raise errors.UserError(f"--message-size must be a positive number of pixels, got {args.message_size}")
+  cover = common.read_image(args.cover, "cover")
+  message = common.read_image(args.message, "message")
+  public = common.read_image(args.public_key, "public key")
+  private = common.read_image(args.private_key, "private key") if args.private_key else None
   run = _load(args.workdir)
   needs_private = bool(run.config.model.get("private_key_to_encoder"))
   if needs_private and private is None:
-    raise CliError("this model's encoder also takes the private key (model.private_key_to_encoder): "
+    raise errors.UserError("this model's encoder also takes the private key (model.private_key_to_encoder): "
                    "give --private-key (the key image of this cover, from `jaxsteg keys`)")
   if private is not None and not needs_private:
-    print("jaxsteg: note: --private-key ignored: this model encrypts with the public key alone", file=sys.stderr)
+    common.note("--private-key ignored: this model encrypts with the public key alone")
     private = None
   _check_min(run, cover, f"cover {args.cover!r}")
   side = args.message_size or run.task.message_side(run.config, cover.shape[:2])
   if side > min(cover.shape[:2]):
-    raise CliError(f"--message-size {side} does not fit in the {cover.shape[1]}x{cover.shape[0]} cover")
+    raise errors.UserError(f"--message-size {side} does not fit in the {cover.shape[1]}x{cover.shape[0]} cover")
   public = _key_for(public, cover.shape[:2], args.public_key, "public key")
   if private is not None:
     private = _key_for(private, cover.shape[:2], args.private_key, "private key")
   pasted, (top, left) = run.task.paste_message(cover, message, side)
   disguise = run.task.encrypt_image(run.config, run.params, pasted, public, private)
   image_io.write_png(args.out, disguise)
-  print(f"jaxsteg: note: message pasted as {side}x{side} at row {top}, column {left}", file=sys.stderr)
+  common.note(f"message pasted as {side}x{side} at row {top}, column {left}")
   print(args.out)
 
 
 def cmd_decrypt(args) -> None:
   outs = [args.out] + ([args.message_out] if args.message_out else [])
   for o in outs:
-    _check_output(o)
+    common.check_output(o)
   if args.message_out and args.message_out == args.out:
-    raise CliError("--out and --message-out name the same file")
+    raise errors.UserError("--out and --message-out name the same file")
   if args.message_size is not None and args.message_size < 1:
-    raise CliError(f"--message-size must be a positive number of pixels, got {args.message_size}")
-  disguise = _read(args.disguise, "disguise")
-  private = _read(args.private_key, "private key")
+    raise errors.UserError(f"--message-size must be a positive number of pixels, got {args.message_size}")
+  disguise = common.read_image(args.disguise, "disguise")
+  private = common.read_image(args.private_key, "private key")
   run = _load(args.workdir)
   _check_min(run, disguise, f"disguise {args.disguise!r}")
   side = args.message_size or run.task.message_side(run.config, disguise.shape[:2])
   if side > min(disguise.shape[:2]):
-    raise CliError(f"--message-size {side} does not fit in the {disguise.shape[1]}x{disguise.shape[0]} image")
+    raise errors.UserError(f"--message-size {side} does not fit in the {disguise.shape[1]}x{disguise.shape[0]} image")
   private = _key_for(private, disguise.shape[:2], args.private_key, "private key")
   recovered = run.task.decrypt_image(run.config, run.params, disguise, private)
   image_io.write_png(args.out, recovered)

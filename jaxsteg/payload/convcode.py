@@ -1,6 +1,6 @@
 """Terminated binary convolutional codes with soft-decision Viterbi decoding (numpy only).
 
-The inner code of the exact text path (`jaxsteg.data.payloads`): the learned bit channel gives a logit per bit,
+The inner code of the exact text path (`jaxsteg.payload.codec`): the learned bit channel gives a logit per bit,
 and a convolutional code decoded on those logits corrects far more errors per parity bit than a repetition vote.
 The codes are the standard constraint-length-7 ones (Odenwalder; the NASA/CCSDS and 802.11 generators):
 rate 1/2 with generators (133, 171) octal, free distance 10; rate 1/3 with (133, 171, 165), free distance 15.

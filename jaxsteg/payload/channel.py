@@ -1,0 +1,120 @@
+"""A trained bit model (a `BitChannel` task) as a channel for host arrays: uint8 covers and bits in, uint8
+containers out; containers in, bit logits out. This is what `jaxsteg hide-text` / `reveal-text` and the
+`text_recovery` evaluator send text through.
+
+Encoding refines each container when `config.eval.refine_steps` > 0 (`jaxsteg.payload.refine`). Batches are
+split over the given devices, one container per device at a time. The capacity of a cover is known before
+embedding: `probe_ber` measures the model's bit error rate on that very cover (random bits in, refined like a
+message container, decoded) and `design_ber` adds the planning margin.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax
+import ml_collections
+import numpy as np
+
+from jaxsteg import metrics
+from jaxsteg import tasks
+from jaxsteg.payload import refine
+from jaxsteg.tasks import common
+
+PROBE_MARGIN = (1.5, 0.005)   # [inf] Plan for 1.5 × the probed bit error rate + 0.5 %.
+
+
+class HostChannel(NamedTuple):
+  """Jitted batch functions on `devices` (the batch is split over them): encode (refining when the config
+  says so) and decode."""
+  encode: Callable
+  decode: Callable
+  devices: int
+
+
+def host_channel(config: ml_collections.ConfigDict, devices=None) -> HostChannel:
+  """The channel of the run `config` describes; `devices` (default: the first local device) share each
+  batch. Compiled once per config and device set."""
+  devices = tuple(devices) if devices else tuple(jax.local_devices()[:1])
+  return _cached_channel(config, devices)
+
+
+@common.per_config
+def _cached_channel(config: ml_collections.ConfigDict, devices: tuple) -> HostChannel:
+  task = tasks.get_task(config.task)
+  tasks.require(task, tasks.BitChannel, "a text channel")
+  fns = task.bit_functions(config)
+  mesh = jax.sharding.Mesh(np.asarray(devices), ("batch",))
+  split = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
+  whole = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+  if config.eval.get("refine_steps", 0) > 0:
+    enc = lambda p, c, b: refine.refine_container(config, fns, p, c, b)[0]  # pylint: disable=unnecessary-lambda-assignment
+  else:
+    enc = lambda p, c, b: metrics.quantize_8bit(fns.hide(p, c, b))  # pylint: disable=unnecessary-lambda-assignment
+  return HostChannel(jax.jit(enc, in_shardings=(whole, split, split), out_shardings=split),
+                     jax.jit(lambda p, c: fns.reveal(p, c), in_shardings=(whole, split), out_shardings=split),
+                     len(devices))
+
+
+def _padded(x: np.ndarray, multiple: int) -> np.ndarray:
+  pad = -len(x) % multiple
+  return np.concatenate([x, np.repeat(x[:1], pad, axis=0)]) if pad else x
+
+
+def hide_bits_batch(config, params, covers: np.ndarray, bits: np.ndarray, fns: HostChannel | None = None
+                    ) -> np.ndarray:
+  """Covers (N, H, W, C) uint8 and bits (N, H, W, D) -> 8-bit containers (N, H, W, C) uint8 (refined when
+  `eval.refine_steps` > 0)."""
+  fns = fns or host_channel(config)
+  n, k = len(covers), fns.devices
+  c = _padded(np.asarray(covers, np.float32) / 255.0, k)
+  b = _padded(np.asarray(bits, np.float32), k)
+  # One container per device at a time: a refinement stops as soon as its own containers decode without
+  # error, so easy covers do not wait for hard ones (one compiled shape for every chunk).
+  out = [np.asarray(fns.encode(params, c[i:i + k], b[i:i + k])) for i in range(0, len(c), k)]
+  return np.round(np.concatenate(out) * 255.0).astype(np.uint8)[:n]
+
+
+def reveal_logits_batch(config, params, containers: np.ndarray, fns: HostChannel | None = None) -> np.ndarray:
+  """Containers (N, H, W, C) uint8 -> bit logits (N, H, W, D) float32 (> 0 means 1)."""
+  fns = fns or host_channel(config)
+  n = len(containers)
+  return np.asarray(fns.decode(params, _padded(np.asarray(containers, np.float32) / 255.0, fns.devices)))[:n]
+
+
+def hide_bits(config, params, cover: np.ndarray, bits: np.ndarray, fns: HostChannel | None = None) -> np.ndarray:
+  """One cover (H, W, C) uint8 and bits (H, W, D) -> its 8-bit container (H, W, C) uint8."""
+  return hide_bits_batch(config, params, cover[None], bits[None], fns)[0]
+
+
+def reveal_logits(config, params, container: np.ndarray, fns: HostChannel | None = None) -> np.ndarray:
+  """One container (H, W, C) uint8 -> bit logits (H, W, D) float32 (> 0 means 1)."""
+  return reveal_logits_batch(config, params, container[None], fns)[0]
+
+
+def probe_bits(config, shape: tuple[int, int], seed: int) -> np.ndarray:
+  """The random bits (H, W, D) a cover of this size is probed with."""
+  h, w = shape
+  depth = tasks.get_task(config.task).bit_depth(config)
+  return np.random.default_rng([seed, h, w]).integers(0, 2, (h, w, depth), dtype=np.uint8)
+
+
+def probe_bers(config, params, covers: np.ndarray, seeds, fns=None) -> np.ndarray:
+  """The bit error rate of this model on each cover (N, H, W, C): random bits in, the 8-bit container out
+  (refined as a message container is), decoded. Text bits are whitened (and random when encrypted), so this
+  is the error rate a message will see there."""
+  bits = np.stack([probe_bits(config, covers.shape[1:3], s) for s in seeds])
+  logits = reveal_logits_batch(config, params, hide_bits_batch(config, params, covers, bits, fns), fns)
+  return np.mean((logits > 0) != (bits > 0), axis=(1, 2, 3))
+
+
+def probe_ber(config, params, cover: np.ndarray, fns=None, seed: int = 0) -> float:
+  """`probe_bers` of one cover (H, W, C)."""
+  bits = probe_bits(config, cover.shape[:2], seed)
+  logits = reveal_logits(config, params, hide_bits(config, params, cover, bits, fns), fns)
+  return float(np.mean((logits > 0) != (bits > 0)))
+
+
+def design_ber(probed: float) -> float:
+  """The bit error rate a message is planned for on a cover whose probe gave `probed`."""
+  return float(min(0.5, PROBE_MARGIN[0] * probed + PROBE_MARGIN[1]))
