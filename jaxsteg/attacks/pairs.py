@@ -108,19 +108,17 @@ class ClassicalSource(Source):
 
 
 class ModelSource(Source):
-  """The frozen model of a workdir (its latest checkpoint, one device)."""
+  """A frozen trained model (`from_workdir`: its latest checkpoint, on one device)."""
 
-  def __init__(self, workdir: str, size: int = DEFAULT_SIZE):
-    from jaxsteg import inference, tasks  # pylint: disable=g-import-not-at-top,multiple-imports
-    self.run = inference.load_run(workdir)
-    self.task, self.config, self.params = self.run.task, self.run.config, self.run.params
-    self.name = os.path.basename(os.path.normpath(workdir))
-    self.workdir = workdir
+  def __init__(self, task, config, params, *, name: str, step: int, size: int = DEFAULT_SIZE,
+               workdir: str | None = None):
+    from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
+    self.task, self.config, self.params, self.name, self.step, self.workdir = task, config, params, name, step, workdir
     self.kind = next((c for c in (tasks.DomainCipher, tasks.BitChannel, tasks.ImageHider)
                       if isinstance(self.task, c)), None)
     if self.kind is None:
-      raise errors.RunError(f"workdir {workdir!r} holds a {self.config.task!r} model, which hides nothing an "
-                            f"attack can test (no ImageHider, BitChannel or DomainCipher capability)")
+      raise errors.RunError(f"{name} is a {config.task!r} model, which hides nothing an attack can test (no "
+                            f"ImageHider, BitChannel or DomainCipher capability)")
     if self.kind is tasks.DomainCipher:
       size = self.config.data.eval_size   # The disguise imitates the domain's images at the model's size.
     multiple = getattr(self.task, "size_multiple", lambda c: 1)(self.config)
@@ -132,6 +130,13 @@ class ModelSource(Source):
       self.key = self.task.key_for_use(self.config, self.params,
                                        ANALYSIS_PASSPHRASE if tasks.needs_passphrase(self.task, self.config)
                                        else None)
+
+  @classmethod
+  def from_workdir(cls, workdir: str, size: int = DEFAULT_SIZE) -> "ModelSource":
+    from jaxsteg import inference  # pylint: disable=g-import-not-at-top
+    run = inference.load_run(workdir)
+    return cls(run.task, run.config, run.params, name=os.path.basename(os.path.normpath(workdir)), step=run.step,
+               size=size, workdir=workdir)
 
   # -- DomainCipher: covers are the real images of the Y domain; containers disguise X images with a message.
   def _domain_inputs(self, split: str, n: int | None, seed: int) -> dict[str, np.ndarray]:
@@ -197,12 +202,12 @@ def source(spec: str, size: int = DEFAULT_SIZE) -> Source:
     return ClassicalSource(head, rate, size)
   if not os.path.isdir(spec):
     raise errors.RunError(f"{spec!r} is neither a workdir nor a classical embedder ({', '.join(CLASSICAL)}:RATE)")
-  return ModelSource(spec, size)
+  return ModelSource.from_workdir(spec, size)
 
 
 def describe(src: Source) -> dict[str, Any]:
   """What a report says about a source."""
   if isinstance(src, ClassicalSource):
     return {"name": src.name, "kind": "classical", "method": src.method, "rate_bpp": src.rate, "size": src.size}
-  return {"name": src.name, "kind": src.kind.__name__, "task": src.config.task, "step": src.run.step,
+  return {"name": src.name, "kind": src.kind.__name__, "task": src.config.task, "step": src.step,
           "workdir": src.workdir, "size": src.size}
