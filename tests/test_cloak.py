@@ -1,4 +1,6 @@
-"""ImageCloak: the text variant (text as a 28×28 image) and the image variant (VGG perceptual loss)."""
+"""ImageCloak: the text variant (a 28×28 character matrix, class head) and the image variant (VGG perceptual loss)."""
+
+import json
 
 import jax
 import jax.numpy as jnp
@@ -14,38 +16,81 @@ from jaxsteg.tasks import cloak_image
 from jaxsteg.tasks import cloak_text
 
 
-def test_text_image_round_trip():
-  img = cloak_text.text_to_image("Hello, wörld!")
-  assert img.shape == (28, 28, 1) and img.dtype == np.uint8
-  assert cloak_text.image_to_text(img / 255.0) == "Hello, w?rld!"   # Non-ASCII -> '?', padding cut.
-  long = "x" * 1000
-  assert cloak_text.image_to_text(cloak_text.text_to_image(long) / 255.0) == "x" * 784
-  # Decoding rounds to the nearest code and clips to printable ASCII.
-  noisy = cloak_text.text_to_image("abc") / 255.0 + 0.4 / 255.0
-  assert cloak_text.image_to_text(noisy) == "abc"
+def test_text_class_matrix_round_trip():
+  assert cloak_text.NUM_CLASSES == 96   # Padding + printable ASCII 32..126.
+  classes = cloak_text.text_to_classes("Hello,\twörld!")
+  assert classes.shape == (28, 28) and classes.dtype == np.int32
+  assert (classes > 0).sum() == 13 and (classes[0, 13:] == 0).all() and (classes[1:] == 0).all()
+  assert cloak_text.classes_to_text(classes) == "Hello, w?rld!"   # Non-ASCII -> '?', control -> ' ', padding cut.
+  assert cloak_text.classes_to_text(np.eye(96)[classes]) == "Hello, w?rld!"   # Logits: argmax per cell.
+  text = "".join(chr(32 + i % 95) for i in range(1000))
+  assert cloak_text.classes_to_text(cloak_text.text_to_classes(text)) == text[:784]
+  codes = np.array([0, *range(32, 127)], np.uint8)
+  assert np.array_equal(cloak_text.codes_to_classes(codes), np.arange(96))
+  assert np.array_equal(cloak_text.classes_to_codes(jnp.arange(96)), codes)   # Also on jax arrays.
+  assert cloak_text.classes_to_text(np.zeros((28, 28), np.int32)) == ""
+
+
+def test_regression_reading_rounds_grey_levels():
+  grey = np.where(cloak_text.text_to_codes("abc") == 0, 32, cloak_text.text_to_codes("abc")) / 255.0
+  assert cloak_text.image_to_text(grey + 0.4 / 255.0) == "abc"
   assert cloak_text.image_to_text(np.zeros((28, 28, 1))) == ""
 
 
-def test_corpus_split_and_eval_windows():
+def test_corpus_split_by_topic_and_eval_messages():
+  train_topics, eval_topics = cloak_text.topic_names("train"), cloak_text.topic_names("eval")
+  assert eval_topics and not set(train_topics) & set(eval_topics)
   train_codes, eval_codes = cloak_text.text_split("train"), cloak_text.text_split("eval")
-  assert train_codes.size >= 8 * eval_codes.size > 0
+  assert train_codes.size >= 3 * eval_codes.size > 20 * 784
   assert train_codes.min() >= 32 and train_codes.max() <= 126
-  es = cloak_text.eval_set(cloak_text_embedded.get_config("tiny"))
+  config = cloak_text_embedded.get_config("tiny")
+  es = cloak_text.eval_set(config)
   ex = es.example(1)
   assert ex["cover"].shape == (28, 28, 1) and ex["secret"].shape == (1, 28, 28, 1)
+  assert ex["secret"].min() >= 32   # Held-out messages are full: every cell is a character.
   assert not np.array_equal(ex["secret"], es.example(2)["secret"])
+  batch = cloak_text.train_dataset(config)[0]
+  assert batch["secret"].shape == (8, 1, 28, 28, 1) and batch["cover"].shape == (8, 28, 28, 1)
+  assert set(np.unique(batch["secret"])) <= {0, *range(32, 127)}
+
+
+@pytest.mark.parametrize("head", ["class", "regress"])
+def test_heads_train_and_evaluate(head):
+  config = cloak_text_embedded.get_config(f"tiny,head={head}")
+  batch = jax.tree.map(jnp.asarray, cloak_text.train_dataset(config)[0])
+  state = cloak_text.init_state(config, jax.random.key(0), batch)
+  state, m = jax.jit(lambda s, b: cloak_text.train_step(config, s, b))(state, batch)
+  assert np.isfinite(float(m["loss"]))
+  if head == "class":
+    assert 0.0 <= float(m["char_accuracy"]) <= 1.0 and float(m["cross_entropy"]) > 0
+  out, images = jax.jit(lambda s, b: cloak_text.eval_step(config, s, b))(state, batch)
+  assert out["char_accuracy"].shape == out["exact_match"].shape == out["container_psnr"].shape == (8,)
+  assert ((0 <= out["char_accuracy"]) & (out["char_accuracy"] <= 1)).all()
+  assert images["revealed_0"].shape == images["container"].shape[:1] + (28, 28, 1)
+
+
+def test_unknown_head_is_a_config_error():
+  config = cloak_text_embedded.get_config("tiny,head=bytes")
+  with pytest.raises(errors.ConfigError, match="model.head must be one of class, regress"):
+    cloak_text.init_state(config, jax.random.key(0), cloak_text.dummy_batch(config, 8))
 
 
 def test_text_variant_tiny_run_reports_character_accuracy(trained_tiny):
-  _, _, means = trained_tiny("cloak_text_embedded")
-  assert 0.0 <= means["char_accuracy"] <= 1.0
-  assert {"container_psnr", "secret_psnr"} <= set(means)
+  config, workdir, means = trained_tiny("cloak_text_embedded")
+  assert config.model.head == "class"
+  for name in ("char_accuracy", "exact_match", "container_ssim"):
+    assert 0.0 <= means[name] <= 1.0, name
+  assert np.isfinite(means["container_psnr"]) and means["cross_entropy"] > 0
+  with open(f"{workdir}/metrics.jsonl", encoding="utf-8") as f:
+    rows = [json.loads(line) for line in f]
+  train_rows = [r for r in rows if "train/char_accuracy" in r]
+  assert train_rows and all(np.isfinite(r["train/loss"]) for r in train_rows)
 
 
 def test_text_variant_fmnist_tiny_on_mock_data(trained_tiny):
   config, _, means = trained_tiny("cloak_text_fmnist")   # Trained under tfds.testing.mock_data.
   assert config.data.cover == "fashion_mnist" and config.data.channels == 1
-  assert "char_accuracy" in means
+  assert 0.0 <= means["char_accuracy"] <= 1.0 and np.isfinite(means["container_psnr"])
 
 
 def test_image_variant_refuses_to_start_without_weights(tmp_path):
