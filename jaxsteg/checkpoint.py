@@ -17,6 +17,7 @@ import jax
 import orbax.checkpoint as ocp
 from etils import epath
 
+from jaxsteg import errors
 from jaxsteg import files
 
 
@@ -55,14 +56,45 @@ class Checkpointer:
                                 data=ocp.args.JsonSave(data_state or {})),
         force=force)
 
-  def restore(self, step: int | None, abstract_state: Any) -> tuple[Any, dict]:
-    """Restores `step` (latest if None) into the shardings of `abstract_state` (from jax.eval_shape)."""
+  def restore(self, step: int | None, abstract_state: Any, *, fallback: bool = False) -> tuple[Any, dict]:
+    """Restores `step` (latest if None) into the shardings of `abstract_state` (from jax.eval_shape).
+
+    When it cannot be restored but an older step can, that step is damaged (an interrupted copy, a truncated
+    array file): with `fallback` (training resumes) the newest step that restores is returned, with a warning
+    naming the damaged one, which is moved aside to `<step>.damaged` (left on disk, out of the step list, so
+    later saves of that step can happen); without it, `DamagedCheckpoint` says which step is damaged and which
+    to choose with --step. When no step restores, `CheckpointMismatch` (a different config, most likely).
+    """
     step = self.latest_step() if step is None else step
     if step is None:
       raise FileNotFoundError(f"no checkpoint in {self.directory}")
     if step not in self.all_steps():
       raise FileNotFoundError(f"no checkpoint for step {step} in {self.directory}; "
                               f"available: {self.all_steps()}")
+    try:
+      return self._restore(step, abstract_state)
+    except Exception as e:  # pylint: disable=broad-except  (Orbax and TensorStore raise many types.)
+      error = e
+    for other in sorted((s for s in self.all_steps() if s < step), reverse=True):
+      try:
+        restored = self._restore(other, abstract_state)
+      except Exception:  # pylint: disable=broad-except
+        continue
+      reason = describe_error(error)
+      if not fallback:
+        raise DamagedCheckpoint(f"checkpoint step {step} in {self.directory} is damaged ({reason}); step {other} "
+                                f"restores: choose it with --step {other}") from error
+      aside = self.directory / f"{step}.damaged"
+      (self.directory / str(step)).rename(aside)
+      self._manager.reload()
+      logging.warning("checkpoint step %d in %s is damaged (%s); moved to %s and left on disk; resuming from "
+                      "step %d, the newest checkpoint that restores", step, self.directory, reason, aside, other)
+      return restored
+    raise CheckpointMismatch(f"cannot restore the checkpoint of step {step} in {self.directory} "
+                             f"({describe_error(error)}), nor any older one; was it written by a different "
+                             f"config?") from error
+
+  def _restore(self, step: int, abstract_state: Any) -> tuple[Any, dict]:
     restored = self._manager.restore(
         step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state),
                                       data=ocp.args.JsonRestore()))
@@ -73,6 +105,21 @@ class Checkpointer:
 
   def close(self) -> None:
     self._manager.close()
+
+
+class CheckpointMismatch(errors.RunError):
+  """No checkpoint of a directory restores into the expected state (a different config)."""
+
+
+class DamagedCheckpoint(errors.RunError):
+  """A checkpoint step cannot be restored although an older one can: its files are damaged."""
+
+
+def describe_error(error: BaseException, limit: int = 240) -> str:
+  """`Type: first line of the message`, cut to `limit` characters (TensorStore's messages run long)."""
+  lines = str(error).strip().splitlines()
+  text = f"{type(error).__name__}: {lines[0] if lines else ''}"
+  return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def absolute(path: str | epath.Path) -> epath.Path:

@@ -15,36 +15,60 @@ from jaxsteg import files
 ImageError = errors.ImageError
 
 
-def read_rgb(path: str, *, what: str = "image") -> tuple[np.ndarray, str]:
-  """Reads an image file as (H, W, 3) uint8 RGB; returns it and a note when the mode was converted."""
+def read_rgb(path: str, *, what: str = "image", max_pixels: int | None = None) -> tuple[np.ndarray, str]:
+  """Reads an image file as (H, W, 3) uint8 RGB; returns it and a note when the mode was converted.
+
+  With `max_pixels`, an image whose header claims more pixels is refused before anything is decoded (a
+  decompression bomb costs nothing)."""
   if not os.path.exists(path):
     raise ImageError(f"{what} {path!r} does not exist")
   if os.path.isdir(path):
     raise ImageError(f"{what} {path!r} is a directory, not an image file")
+  return _decode(path, f"{what} {path!r}", max_pixels)
+
+
+def decode_rgb(data: bytes, *, what: str = "image", max_pixels: int | None = None) -> tuple[np.ndarray, str]:
+  """`read_rgb` of an image file's bytes (an upload): `what` names it in messages."""
+  if not data:
+    raise ImageError(f"{what} is empty; give a PNG or JPEG file")
+  return _decode(io.BytesIO(data), what, max_pixels)
+
+
+def _decode(source, label: str, max_pixels: int | None) -> tuple[np.ndarray, str]:
   try:
-    with Image.open(path) as img:
+    with Image.open(source) as img:
+      w, h = img.size
+      if max_pixels is not None and w * h > max_pixels:
+        raise ImageError(f"{label} is {w}x{h} pixels, more than this command handles ({max_pixels} pixels); "
+                         f"downscale it first")
       img.load()
-      mode = img.mode
-      note = ""
-      if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
-        note = f"{what} {path}: alpha channel dropped (composited on black)"
-        img = img.convert("RGBA")
-        arr = np.asarray(img).astype(np.float32)
-        arr = np.round(arr[..., :3] * (arr[..., 3:] / 255.0)).astype(np.uint8)
-        return arr, note
-      if mode != "RGB":
-        if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-          raise ImageError(f"{what} {path!r} has {mode} (16/32-bit) pixels; convert it to 8-bit RGB first")
-        note = f"{what} {path}: converted from mode {mode} to RGB"
-        img = img.convert("RGB")
-      return np.asarray(img, dtype=np.uint8), note
+      return _to_rgb(img, label)
   except ImageError:
     raise
   except Image.DecompressionBombError as e:
-    raise ImageError(f"{what} {path!r} claims more pixels than PIL will decode ({e}); give a smaller "
-                     f"image") from e
-  except (OSError, SyntaxError, ValueError) as e:
-    raise ImageError(f"{what} {path!r} is not a readable image ({e}); give a PNG or JPEG file") from e
+    raise ImageError(f"{label} claims more pixels than PIL will decode ({e}); give a smaller image") from e
+  except (OSError, SyntaxError, ValueError, EOFError) as e:
+    raise ImageError(f"{label} is not a readable image ({e}); give a PNG or JPEG file") from e
+
+
+def _to_rgb(img: Image.Image, label: str) -> tuple[np.ndarray, str]:
+  mode = img.mode
+  if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+    arr = np.asarray(img.convert("RGBA")).astype(np.float32)
+    arr = np.round(arr[..., :3] * (arr[..., 3:] / 255.0)).astype(np.uint8)
+    return arr, f"{label}: alpha channel dropped (composited on black)"
+  if mode == "RGB":
+    return np.asarray(img, dtype=np.uint8), ""
+  if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    raise ImageError(f"{label} has {mode} (16/32-bit) pixels; convert it to 8-bit RGB first")
+  return np.asarray(img.convert("RGB"), dtype=np.uint8), f"{label}: converted from mode {mode} to RGB"
+
+
+def encode_png(image: np.ndarray) -> bytes:
+  """(H, W, 3) or (H, W, 1) uint8 as PNG bytes."""
+  buf = io.BytesIO()
+  Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image).save(buf, format="PNG")
+  return buf.getvalue()
 
 
 def write_png(path: str, image: np.ndarray) -> None:

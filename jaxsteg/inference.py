@@ -63,6 +63,8 @@ def load_run(workdir: str, step: int | None = None) -> LoadedRun:
     state, _ = ckpt.restore(step, abstract)
   except FileNotFoundError as e:
     raise RunError(str(e)) from e
+  except errors.UserError:
+    raise
   except Exception as e:  # Orbax raises many types for damaged or mismatched checkpoints.
     raise RunError(f"cannot restore the checkpoint in {ckpt_dir} ({type(e).__name__}: {e}); "
                    f"was it written by a different config?") from e

@@ -13,13 +13,16 @@ import numpy as np
 from jaxsteg import errors
 from jaxsteg import files
 from jaxsteg import images as image_io
+from jaxsteg import operations
 
-MAX_PIXELS = 4096 * 4096
-
-
-def note(message: str) -> None:
-  """A note for the user on stderr (mode conversions, resizing)."""
-  print(f"jaxsteg: note: {message}", file=sys.stderr)
+# Shared with `jaxsteg serve` (`jaxsteg.operations`), named here for the commands.
+MAX_PIXELS = operations.MAX_PIXELS
+note = operations.note
+check_size = operations.check_size
+resize_to = operations.resize_to
+enable_compilation_cache = operations.enable_compilation_cache
+load_run = operations.load_run
+check_passphrase_wanted = operations.check_passphrase_wanted
 
 
 def check_output(path: str) -> None:
@@ -35,38 +38,37 @@ def check_output(path: str) -> None:
     raise errors.UserError(f"output {path!r} must be a .png file (a lossy format would destroy the hidden data)")
 
 
+def check_not_inputs(outputs: dict[str, str | None], inputs: dict[str, str | None]) -> None:
+  """No output is one of the inputs, or another output: the same path, or the same file through a symbolic or
+  hard link (writing it would destroy the original). `outputs` and `inputs` map option names to paths."""
+  def same(a: str, b: str) -> bool:
+    if os.path.abspath(a) == os.path.abspath(b) or os.path.realpath(a) == os.path.realpath(b):
+      return True
+    try:
+      return os.path.samefile(a, b)
+    except OSError:   # One of them does not exist (yet): not the same file.
+      return False
+
+  outs = [(k, v) for k, v in outputs.items() if v]
+  for i, (name, out) in enumerate(outs):
+    for other, path in [(k, v) for k, v in inputs.items() if v] + outs[:i]:
+      if same(out, path):
+        raise errors.UserError(f"{name} {out!r} is the same file as {other} {path!r}; writing it would destroy "
+                               f"it: give another {name}")
+
+
 def read_image(path: str, what: str) -> np.ndarray:
-  """An image file as (H, W, 3) uint8 RGB, with a note when its mode was converted."""
-  img, message = image_io.read_rgb(path, what=what)
+  """An image file as (H, W, 3) uint8 RGB, with a note when its mode was converted. A file whose header claims
+  more than MAX_PIXELS pixels is refused before it is decoded."""
+  img, message = image_io.read_rgb(path, what=what, max_pixels=MAX_PIXELS)
   if message:
     note(message)
   return img
 
 
-def check_size(img: np.ndarray, what: str) -> None:
-  """Any size works (the task pads to its networks' multiple and crops back), up to a memory limit."""
-  h, w = img.shape[:2]
-  if h * w > MAX_PIXELS:
-    raise errors.UserError(f"{what} is {w}x{h} pixels, more than this command handles ({MAX_PIXELS} pixels); "
-                           f"downscale it first")
-
-
-def resize_to(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-  from PIL import Image  # pylint: disable=g-import-not-at-top
-  return np.asarray(Image.fromarray(img).resize((hw[1], hw[0]), Image.Resampling.LANCZOS))
-
-
-def load_run(workdir: str, capability: type, needs: str):
-  """The run in `workdir` (latest checkpoint, one device), refused unless its task has `capability`.
-
-  `needs` completes the refusal, e.g. "text needs a bit-payload run (configs/bits_*.py)".
-  """
-  from jaxsteg import inference  # pylint: disable=g-import-not-at-top  (JAX import is slow: after arg checks)
-  from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
-  run = inference.load_run(workdir)
-  if not isinstance(tasks.get_task(run.config.task), capability):
-    raise errors.UserError(f"workdir {workdir!r} holds a {run.config.task!r} model; {needs}")
-  return run
+def add_step_option(p: argparse.ArgumentParser) -> None:
+  p.add_argument("--step", type=int, default=None,
+                 help="the checkpoint step to use (default: the latest; see the workdir's checkpoints/ folder)")
 
 
 # --- Passphrases -------------------------------------------------------------------------------------------
@@ -90,12 +92,8 @@ def passphrase_for(args, config) -> str | None:
   path = getattr(args, "passphrase_file", None)
   if given is not None and path is not None:
     raise errors.UserError("give either --passphrase or --passphrase-file, not both")
-  from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
-  if not tasks.run_needs_passphrase(config):
-    if given is not None or path is not None:
-      raise errors.UserError(
-          f"the model in {args.workdir!r} takes no passphrase (its key mode is "
-          f"{config.get('model', {}).get('key_mode') or 'none'}); drop --passphrase/--passphrase-file")
+  if not check_passphrase_wanted(config, given is not None or path is not None, args.workdir,
+                                 "drop --passphrase/--passphrase-file"):
     return None
   if path is not None:
     return files.read_passphrase_file(path)

@@ -25,9 +25,9 @@ from jaxsteg.cli import common
 NEEDS = "keys, encrypt and decrypt need an EncryptGAN run (configs/encryptgan_*.py)"
 
 
-def _load(workdir: str):
+def _load(args):
   from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
-  return common.load_run(workdir, tasks.DomainCipher, NEEDS)
+  return common.load_run(args.workdir, tasks.DomainCipher, NEEDS, args.step)
 
 
 def _check_min(run, img: np.ndarray, what: str) -> None:
@@ -55,8 +55,10 @@ def cmd_keys(args) -> None:
     common.check_output(out)
   if len(pairs) == 2 and pairs[0][1] == pairs[1][1]:
     raise errors.UserError("--public-out and --private-out name the same file")
+  common.check_not_inputs({f"--{what}-out": out for _, out, what in pairs},
+                          {f"--{what}-source": source for source, _, what in pairs})
   sources = [common.read_image(s, f"{what} key source") for s, _, what in pairs]
-  run = _load(args.workdir)
+  run = _load(args)
   for img, (source, _, what) in zip(sources, pairs):
     _check_min(run, img, f"{what} key source {source!r}")
   keys = [run.task.key_from_image(run.config, run.params, img) for img in sources]
@@ -67,13 +69,15 @@ def cmd_keys(args) -> None:
 
 def cmd_encrypt(args) -> None:
   common.check_output(args.out)
+  common.check_not_inputs({"--out": args.out}, {"--cover": args.cover, "--message": args.message,
+                                                "--public-key": args.public_key, "--private-key": args.private_key})
   if args.message_size is not None and args.message_size < 1:
     raise errors.UserError(f"--message-size must be a positive number of pixels, got {args.message_size}")
   cover = common.read_image(args.cover, "cover")
   message = common.read_image(args.message, "message")
   public = common.read_image(args.public_key, "public key")
   private = common.read_image(args.private_key, "private key") if args.private_key else None
-  run = _load(args.workdir)
+  run = _load(args)
   needs_private = bool(run.config.model.get("private_key_to_encoder"))
   if needs_private and private is None:
     raise errors.UserError("this model's encoder also takes the private key (model.private_key_to_encoder): "
@@ -101,11 +105,13 @@ def cmd_decrypt(args) -> None:
     common.check_output(o)
   if args.message_out and args.message_out == args.out:
     raise errors.UserError("--out and --message-out name the same file")
+  common.check_not_inputs({"--out": args.out, "--message-out": args.message_out},
+                          {"--disguise": args.disguise, "--private-key": args.private_key})
   if args.message_size is not None and args.message_size < 1:
     raise errors.UserError(f"--message-size must be a positive number of pixels, got {args.message_size}")
   disguise = common.read_image(args.disguise, "disguise")
   private = common.read_image(args.private_key, "private key")
-  run = _load(args.workdir)
+  run = _load(args)
   _check_min(run, disguise, f"disguise {args.disguise!r}")
   side = args.message_size or run.task.message_side(run.config, disguise.shape[:2])
   if side > min(disguise.shape[:2]):
@@ -128,6 +134,7 @@ def add_commands(sub) -> None:
   k.add_argument("--public-out", help="public key image, .png")
   k.add_argument("--private-source", help="the cover (X-domain image); its key image is the private key")
   k.add_argument("--private-out", help="private key image, .png")
+  common.add_step_option(k)
   k.set_defaults(fn=cmd_keys)
   e = sub.add_parser("encrypt", help="EncryptGAN: paste a message on a cover and disguise it with a public key")
   e.add_argument("--workdir", required=True, help="an EncryptGAN training run's workdir")
@@ -138,6 +145,7 @@ def add_commands(sub) -> None:
                  "model.private_key_to_encoder")
   e.add_argument("--message-size", type=int, help="side of the pasted message in pixels (default: as trained)")
   e.add_argument("--out", required=True, help="output disguise, .png")
+  common.add_step_option(e)
   e.set_defaults(fn=cmd_encrypt)
   d = sub.add_parser("decrypt", help="EncryptGAN: recover the cover and its message with the private key")
   d.add_argument("--workdir", required=True, help="the EncryptGAN workdir that made the disguise")
@@ -146,4 +154,5 @@ def add_commands(sub) -> None:
   d.add_argument("--out", required=True, help="recovered cover with its message, .png")
   d.add_argument("--message-out", help="also write the centre message region, .png")
   d.add_argument("--message-size", type=int, help="side of the message region (default: as trained)")
+  common.add_step_option(d)
   d.set_defaults(fn=cmd_decrypt)

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
-from jaxsteg import errors
 from jaxsteg import images as image_io
+from jaxsteg import operations
 from jaxsteg.cli import common
 
-NEEDS = "hide and reveal need a model that hides images (configs/deepstego_*.py, keymixer_*.py, cloak_image_*.py)"
+NEEDS = operations.IMAGE_NEEDS
 
 
 def _revealed_paths(out: str, k: int) -> list[str]:
@@ -33,45 +31,38 @@ def _revealed_paths(out: str, k: int) -> list[str]:
 def _load(args):
   """(run, key) for the workdir of `args`: the passphrase asked for before the (slow) restore."""
   from jaxsteg import inference  # pylint: disable=g-import-not-at-top  (JAX import is slow: after arg checks)
-  from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
   passphrase = common.passphrase_for(args, inference.load_config(args.workdir))
-  run = common.load_run(args.workdir, tasks.ImageHider, NEEDS)
-  key = None
-  if isinstance(run.task, tasks.Keyed):
-    key = run.task.key_for_use(run.config, run.params, passphrase)
-  return run, key
+  run = common.load_run(args.workdir, _capability(), NEEDS, args.step)
+  return run, operations.key_for(run, passphrase)
+
+
+def _capability():
+  from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
+  return tasks.ImageHider
 
 
 def cmd_hide(args) -> None:
-  from jaxsteg.tasks import common as task_common  # pylint: disable=g-import-not-at-top
   common.check_output(args.out)
+  common.check_not_inputs({"--out": args.out}, {"--cover": args.cover,
+                                                **{f"--secret #{i + 1}": s for i, s in enumerate(args.secret)}})
   cover = common.read_image(args.cover, "cover")
   secrets = [common.read_image(s, "secret") for s in args.secret]
   run, key = _load(args)
-  k = run.task.num_secrets(run.config)
-  if len(secrets) != k:
-    raise errors.UserError(f"this model hides {k} secret image(s); got {len(secrets)} --secret")
-  common.check_size(cover, f"cover {args.cover!r}")
-  for i, s in enumerate(secrets):
-    if s.shape[:2] != cover.shape[:2]:
-      common.note(f"secret {args.secret[i]} resized from {s.shape[1]}x{s.shape[0]} to the cover's "
-                  f"{cover.shape[1]}x{cover.shape[0]}")
-      secrets[i] = common.resize_to(s, cover.shape[:2])
-  container = task_common.hide_images(run.task, run.config, run.params, cover, np.stack(secrets), key)
+  container = operations.hide_images(run, key, cover, secrets, args.secret, args.cover)
   image_io.write_png(args.out, container)
   print(args.out)
 
 
 def cmd_reveal(args) -> None:
-  from jaxsteg.tasks import common as task_common  # pylint: disable=g-import-not-at-top
+  common.check_not_inputs({"--out": args.out}, {"--stego": args.stego})
   stego = common.read_image(args.stego, "stego image")
   run, key = _load(args)
   outs = _revealed_paths(args.out, run.task.num_secrets(run.config))
   for o in outs:
     common.check_output(o)
-  common.check_size(stego, f"stego image {args.stego!r}")
-  revealed = task_common.reveal_images(run.task, run.config, run.params, stego, key)
-  for o, img in zip(outs, revealed):
+  common.check_not_inputs({"--out" if i == 0 else f"--out #{i + 1}": o for i, o in enumerate(outs)},
+                          {"--stego": args.stego})
+  for o, img in zip(outs, operations.reveal_images(run, key, stego, args.stego)):
     image_io.write_png(o, img)
     print(o)
 
@@ -84,10 +75,12 @@ def add_commands(sub) -> None:
   h.add_argument("--secret", required=True, action="append", help="secret image; repeat for K-secret models")
   h.add_argument("--out", required=True, help="output container, .png")
   common.add_passphrase_options(h)
+  common.add_step_option(h)
   h.set_defaults(fn=cmd_hide)
   r = sub.add_parser("reveal", help="reveal the secret image(s) from a container")
   r.add_argument("--workdir", required=True, help="the workdir whose model made the container")
   r.add_argument("--stego", required=True, help="the container PNG")
   r.add_argument("--out", required=True, help="revealed image, .png (K-secret models: name_0.png, ...)")
   common.add_passphrase_options(r, reveal=True)
+  common.add_step_option(r)
   r.set_defaults(fn=cmd_reveal)

@@ -6,10 +6,17 @@ Encoding refines each container when `config.eval.refine_steps` > 0 (`jaxsteg.pa
 split over the given devices, one container per device at a time. The capacity of a cover is known before
 embedding: `probe_ber` measures the model's bit error rate on that very cover (random bits in, refined like a
 message container, decoded) and `design_ber` adds the planning margin.
+
+`hide_text` embeds a message with one refinement instead of two (a probe, then the message): the message is
+planned for the highest error rate at which it still fits (`plan.max_ber`), embedded, and the error rate of
+that very container is the measurement: when its planning rate (`design_ber`) is within what the code was
+planned for, the message meets the target there (fitting is monotone in the rate); otherwise it does not fit
+this cover at its measured rate and is refused, as a probe would have refused it.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, NamedTuple
 
 import jax
@@ -18,7 +25,10 @@ import numpy as np
 
 from jaxsteg import metrics
 from jaxsteg import tasks
+from jaxsteg.payload import codec
+from jaxsteg.payload import plan as plan_lib
 from jaxsteg.payload import refine
+from jaxsteg.payload import spec
 from jaxsteg.tasks import common
 
 PROBE_MARGIN = (1.5, 0.005)   # [inf] Plan for 1.5 × the probed bit error rate + 0.5 %.
@@ -26,10 +36,21 @@ PROBE_MARGIN = (1.5, 0.005)   # [inf] Plan for 1.5 × the probed bit error rate 
 
 class HostChannel(NamedTuple):
   """Jitted batch functions on `devices` (the batch is split over them): encode (refining when the config
-  says so) and decode."""
+  says so) and decode; encode_upto(params, covers, bits, enough) refines only until at most `enough` bit errors
+  per container remain (`with_tolerance`)."""
   encode: Callable
   decode: Callable
   devices: int
+  encode_upto: Callable | None = None
+
+
+def with_tolerance(fns: HostChannel, max_errors: int) -> HostChannel:
+  """`fns` whose encode stops refining once a container has at most `max_errors` bit errors (never before the
+  config's own tolerance): the code that carries the message corrects the rest."""
+  if fns.encode_upto is None:
+    return fns
+  return HostChannel(functools.partial(fns.encode_upto, enough=np.int32(max_errors)), fns.decode, fns.devices,
+                     fns.encode_upto)
 
 
 def host_channel(config: ml_collections.ConfigDict, devices=None) -> HostChannel:
@@ -48,12 +69,14 @@ def _cached_channel(config: ml_collections.ConfigDict, devices: tuple) -> HostCh
   split = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
   whole = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
   if config.eval.get("refine_steps", 0) > 0:
-    enc = lambda p, c, b: refine.refine_container(config, fns, p, c, b)[0]  # pylint: disable=unnecessary-lambda-assignment
+    upto = lambda p, c, b, enough: refine.refine_container(config, fns, p, c, b, enough)[0]  # pylint: disable=unnecessary-lambda-assignment
   else:
-    enc = lambda p, c, b: metrics.quantize_8bit(fns.hide(p, c, b))  # pylint: disable=unnecessary-lambda-assignment
-  return HostChannel(jax.jit(enc, in_shardings=(whole, split, split), out_shardings=split),
+    upto = lambda p, c, b, enough: metrics.quantize_8bit(fns.hide(p, c, b))  # pylint: disable=unnecessary-lambda-assignment
+  encode_upto = jax.jit(upto, in_shardings=(whole, split, split, whole), out_shardings=split)
+  return HostChannel(jax.jit(lambda p, c, b: upto(p, c, b, None), in_shardings=(whole, split, split),
+                             out_shardings=split),
                      jax.jit(lambda p, c: fns.reveal(p, c), in_shardings=(whole, split), out_shardings=split),
-                     len(devices))
+                     len(devices), lambda p, c, b, enough: encode_upto(p, c, b, enough))
 
 
 def _padded(x: np.ndarray, multiple: int) -> np.ndarray:
@@ -118,3 +141,36 @@ def probe_ber(config, params, cover: np.ndarray, fns=None, seed: int = 0) -> flo
 def design_ber(probed: float) -> float:
   """The bit error rate a message is planned for on a cover whose probe gave `probed`."""
   return float(min(0.5, PROBE_MARGIN[0] * probed + PROBE_MARGIN[1]))
+
+
+def hide_text(config, params, cover: np.ndarray, text: str, passphrase: str | None = None,
+              fns: HostChannel | None = None, target_failure: float = spec.DEFAULT_TARGET_FAILURE
+              ) -> tuple[np.ndarray, np.ndarray, float]:
+  """`text` in one cover (H, W, C) uint8: (8-bit container, its decoded logits, its raw bit error rate).
+
+  `codec.PayloadTooLarge` (with `.measured`, the raw bit error rate measured on this cover) when the message
+  does not fit at the planning rate of the error rate measured on this cover."""
+  h, w = cover.shape[:2]
+  depth = tasks.get_task(config.task).bit_depth(config)
+  encrypted = passphrase is not None
+  payload, compressed = codec.prepare_payload(text)
+  ber = plan_lib.max_ber(plan_lib.body_length(len(payload), encrypted), h * w * depth, target_failure)
+
+  def too_large(measured: float) -> codec.PayloadTooLarge:
+    cap = plan_lib.capacity(h, w, depth, ber=design_ber(measured), encrypted=encrypted,
+                            target_failure=target_failure)
+    e = codec.PayloadTooLarge(len(payload), cap, "message" + (" (compressed)" if compressed else ""))
+    e.measured = measured
+    return e
+
+  if ber is None:   # Too long even for an error-free channel: measure the cover for the message's sake.
+    raise too_large(probe_ber(config, params, cover, fns))
+  bits = codec.encode_text(text, (h, w, depth), ber=ber, passphrase=passphrase, target_failure=target_failure)
+  # Refine only as far as the code needs: until the planning rate of the errors left is within `ber`.
+  allowed = int(max(0.0, (ber - PROBE_MARGIN[1]) / PROBE_MARGIN[0]) * bits.size)
+  container = hide_bits(config, params, cover, bits, with_tolerance(fns or host_channel(config), allowed))
+  logits = reveal_logits(config, params, container, fns)
+  measured = float(np.mean((logits > 0) != (bits > 0)))
+  if design_ber(measured) > ber:
+    raise too_large(measured)
+  return container, logits, measured

@@ -13,6 +13,8 @@ import dataclasses
 import functools
 import math
 
+import numpy as np
+
 from jaxsteg.payload import convcode
 from jaxsteg.payload import spec
 
@@ -81,6 +83,29 @@ def header_log_failure(ber: float) -> float:
   return float(stats.binom.logsf(spec.HEADER_NSYM // 2, spec.HEADER_BYTES + spec.HEADER_NSYM, byte_error))
 
 
+def _byte_errors(ber: float, tiles: np.ndarray, inner: int) -> np.ndarray:
+  """`_byte_error` for an array of tile counts (one scipy call instead of one per count)."""
+  from scipy import special, stats  # pylint: disable=g-import-not-at-top
+  if inner == 1:
+    voted = stats.binom.sf(tiles // 2, tiles, ber) + np.where(tiles % 2 == 0, 0.5 * stats.binom.pmf(
+        tiles // 2, tiles, ber), 0.0)
+    return 1.0 - (1.0 - voted) ** 8
+  es_n0 = tiles * convcode.equivalent_es_n0(ber)
+  bound = sum(b_d * 0.5 * special.erfc(np.sqrt(d * es_n0)) for d, b_d in convcode.distance_spectrum(inner))
+  return np.minimum(1.0, 8.0 * np.minimum(bound, 0.5))
+
+
+def _log_failures(n_bytes: int, nsyms: np.ndarray, byte_error: np.ndarray) -> np.ndarray:
+  """`_log_failure` for arrays of parities and byte error rates."""
+  from scipy import stats  # pylint: disable=g-import-not-at-top
+  k = 255 - nsyms
+  full, rest = np.divmod(n_bytes, k)
+  with np.errstate(divide="ignore"):
+    a = np.where(full > 0, np.log(np.maximum(full, 1)) + stats.binom.logsf(nsyms // 2, 255, byte_error), -np.inf)
+    b = np.where(rest > 0, stats.binom.logsf(nsyms // 2, rest + nsyms, byte_error), -np.inf)
+  return np.logaddexp(a, b)
+
+
 @functools.lru_cache(maxsize=4096)
 def plan(body_bytes: int, num_bits: int, ber: float) -> Plan | None:
   """The inner code and RS parity that minimise the estimated failure probability of `body_bytes` in
@@ -89,26 +114,53 @@ def plan(body_bytes: int, num_bits: int, ber: float) -> Plan | None:
   Every choice fills the whole body region (more tiles for less parity), so only the failure estimate
   differs. Errors are modelled as independent with rate `ber` (the permutation spreads them); the
   convolutional codes assume the decoder gets logits (soft decisions). None when the body does not fit even
-  once.
+  once. All parities of an inner code are evaluated at once (the estimates of `_byte_error`/`_log_failure`).
   """
   region = num_bits - spec.HEADER_REGION_BITS
   ber = min(max(ber, spec.MIN_PLANNING_BER), 0.5)
+  nsyms = np.asarray(spec.NSYM_CHOICES)
+  codes = body_bytes + nsyms * -(-body_bytes // (255 - nsyms))   # rs_length, for every parity.
   best = None
   for inner in spec.INNER_CODES:
-    best_inner = None
-    for nsym in spec.NSYM_CHOICES:
-      code = rs_length(body_bytes, nsym)
-      tiles = region // inner_bits(code, inner) if region > 0 else 0
-      if tiles < 1:
-        break  # More parity only makes the code longer.
-      lf = _log_failure(body_bytes, nsym, _byte_error(ber, tiles, inner))
-      # Ties (e.g. both negligible): prefer more parity; the container is filled either way.
-      if best_inner is None or lf <= best_inner.log_failure:
-        best_inner = Plan(nsym, code, tiles, lf, inner)
+    bits = 8 * codes if inner == 1 else inner * (8 * codes + convcode.MEMORY)
+    tiles = region // bits if region > 0 else np.zeros_like(bits)
+    fit = int(np.sum(np.cumprod(tiles >= 1)))   # More parity only makes the code longer: a prefix fits.
+    if fit == 0:
+      continue
+    lf = _log_failures(body_bytes, nsyms[:fit], _byte_errors(ber, tiles[:fit], inner))
+    # Ties (e.g. both negligible): prefer more parity; the container is filled either way.
+    i = int(np.flatnonzero(lf == lf.min())[-1])
+    candidate = Plan(int(nsyms[i]), int(codes[i]), int(tiles[i]), float(lf[i]), inner)
     # Across inner codes ties go to the simpler code (repetition decodes fastest).
-    if best_inner is not None and (best is None or best_inner.log_failure < best.log_failure):
-      best = best_inner
+    if best is None or candidate.log_failure < best.log_failure:
+      best = candidate
   return best
+
+
+BER_GRID = 1024   # max_ber searches bit error rates k / BER_GRID.
+
+
+@functools.lru_cache(maxsize=256)
+def max_ber(body_bytes: int, num_bits: int, target_failure: float = spec.DEFAULT_TARGET_FAILURE) -> float | None:
+  """The highest bit error rate (on a grid of 1/BER_GRID) at which a body of `body_bytes` still fits `num_bits`
+  bits with an estimated failure probability of at most `target_failure`; None if it fits at no rate.
+
+  Fitting is monotone in the rate (a noisier channel needs a stronger code), so a message planned for this rate
+  also meets the target at every lower one."""
+  limit = math.log(target_failure)
+
+  def fits(k):
+    ber = k / BER_GRID
+    p = plan(body_bytes, num_bits, ber)
+    return p is not None and p.log_failure <= limit and header_log_failure(ber) <= limit
+
+  if not fits(0):
+    return None
+  lo, hi = 0, BER_GRID // 2
+  while lo < hi:   # Largest k with fits(k).
+    mid = (lo + hi + 1) // 2
+    lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+  return max(lo / BER_GRID, spec.MIN_PLANNING_BER)
 
 
 def capacity(height: int, width: int, depth: int, *, ber: float, encrypted: bool,

@@ -16,15 +16,17 @@ from jaxsteg import metrics
 from jaxsteg import tasks
 
 
-def refine_container(config, fns: tasks.BitFunctions, params, cover: jnp.ndarray, bits: jnp.ndarray
-                     ) -> tuple[jnp.ndarray, jnp.ndarray]:
+def refine_container(config, fns: tasks.BitFunctions, params, cover: jnp.ndarray, bits: jnp.ndarray,
+                     enough=None) -> tuple[jnp.ndarray, jnp.ndarray]:
   """[inf] Hide-time refinement of containers (after Kishore et al. 2021, "Fixed Neural Network
   Steganography"): starting from the encoder's container, Adam steps on the container's pixels lower a hinge
   on the decoder's logits of the 8-bit rounded container (straight-through), max(0, margin − (2m − 1)·logit),
   while a second hinge keeps each container's PSNR at or above `eval.refine_psnr`. Stops after
   `eval.refine_steps` or once every rounded container decodes with at most `eval.refine_tolerance` of its
   bits wrong (the error correction takes the rest); returns, per container,
-  the rounded container with the fewest bit errors seen, and that count. The networks are unchanged: this is
+  the rounded container with the fewest bit errors seen, and that count. `enough` (a scalar, traced: no
+  recompilation) replaces the tolerated count of bit errors per container when the caller's code tolerates
+  more. The networks are unchanged: this is
   what a sender can do with the decoder in hand.
 
   cover (B, H, W, C) in [0, 1], bits (B, H, W, D) in {0, 1} -> (containers on the 8-bit grid, errors (B,)).
@@ -47,7 +49,8 @@ def refine_container(config, fns: tasks.BitFunctions, params, cover: jnp.ndarray
     better = err < best_err
     return jnp.where(better[:, None, None, None], x, best_x), jnp.where(better, err, best_err)
 
-  enough = int(ev.get("refine_tolerance", 0.0) * bits[0].size)   # Bit errors per container left to the code.
+  tolerated = int(ev.get("refine_tolerance", 0.0) * bits[0].size)   # Bit errors per container left to the code.
+  enough = tolerated if enough is None else jnp.maximum(tolerated, enough)
 
   def cond(carry):
     i, _, _, _, best_err = carry
