@@ -80,3 +80,26 @@ def apply_tiny(c: ml_collections.ConfigDict) -> None:
   c.eval_every = 0
   c.eval.batch_size = 8
   c.evals.heldout.num_grid_examples = 2
+
+
+def add_stability(c: ml_collections.ConfigDict, *, grad_clip: float = 1.0, skip_nonfinite: int = 5,
+                  rollback: bool = True) -> None:
+  """Opt-in training stability (`jaxsteg.rollback`); configs that do not call this train exactly as before.
+
+  - optim.grad_clip: global-norm clipping (optax.clip_by_global_norm).
+  - optim.skip_nonfinite: updates with a NaN/Inf gradient are skipped (optax.apply_if_finite), up to this many
+    in a row; the loop logs each skipped step and stops (as without this block) when there are more.
+  - stability.rollback: when the loss exceeds `spike_factor` × the median of the last `window` logged losses
+    (after `min_history` of them), training goes back to the last checkpoint and the learning rate is scaled
+    by `lr_factor`, at most `max_rollbacks` times. Each rollback is logged and kept in workdir/rollbacks.jsonl
+    (a resumed run keeps the lowered rate).
+  """
+  c.optim.grad_clip = grad_clip
+  c.optim.skip_nonfinite = skip_nonfinite
+  c.stability = ml_collections.ConfigDict()
+  c.stability.rollback = rollback
+  c.stability.spike_factor = 10.0
+  c.stability.window = 200
+  c.stability.min_history = 20
+  c.stability.lr_factor = 0.5
+  c.stability.max_rollbacks = 5

@@ -31,7 +31,8 @@ def make_schedule(opt: ml_collections.ConfigDict, total_steps: int) -> optax.Sch
 
 
 def make_optimizer(opt: ml_collections.ConfigDict, total_steps: int) -> optax.GradientTransformation:
-  """Adam(W) with the configured schedule and optional global-norm clipping."""
+  """Adam(W) with the configured schedule, optional global-norm clipping and optional skipping of non-finite
+  updates (`skip_nonfinite`: at most that many in a row)."""
   sched = make_schedule(opt, total_steps)
   if opt.name == "adam":
     tx = optax.adam(sched, b1=opt.b1, b2=opt.b2)
@@ -41,6 +42,8 @@ def make_optimizer(opt: ml_collections.ConfigDict, total_steps: int) -> optax.Gr
     raise errors.ConfigError(f"unknown optimizer {opt.name!r}: use adam or adamw")
   if opt.get("grad_clip"):
     tx = optax.chain(optax.clip_by_global_norm(opt.grad_clip), tx)
+  if opt.get("skip_nonfinite"):   # Opt-in (configs.common.add_stability): a NaN/Inf gradient skips the update.
+    tx = optax.apply_if_finite(tx, max_consecutive_errors=opt.skip_nonfinite)
   return tx
 
 

@@ -3,7 +3,8 @@
 
 mesh → data → abstract init (eval_shape) → shardings → restore or jit(init) → jitted, donated steps, with
 periodic logging, evaluation and checkpoints. A NaN/Inf in the loss stops training with a clear error before any
-checkpoint of the bad state is written, so the last checkpoint on disk is always good.
+checkpoint of the bad state is written, so the last checkpoint on disk is always good. Configs with a `stability`
+block (opt-in) also skip non-finite steps and roll back to the last checkpoint on a loss spike (`jaxsteg.rollback`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from jaxsteg import checkpoint
 from jaxsteg import errors
 from jaxsteg import evaluate
+from jaxsteg import rollback
 from jaxsteg import sharding
 from jaxsteg import tasks
 from jaxsteg import writers
@@ -60,7 +62,7 @@ def init_or_restore(config, setup: Setup, ckpt: checkpoint.Checkpointer, example
   step = ckpt.latest_step()
   if step is not None:
     logging.info("Restoring step %d from %s", step, ckpt.directory)
-    return ckpt.restore(step, setup.abstract_state)
+    return ckpt.restore(step, setup.abstract_state, fallback=True)
   init = jax.jit(setup.init_fn, out_shardings=setup.state_sharding)
   return init(jax.random.key(config.seed), sharding.to_global(example_local_batch, setup.batch_sharding)), None
 
@@ -98,6 +100,17 @@ def _check_finite(host_metrics: list[tuple[int, dict]], last_saved: int | None, 
           f"Lower optim.learning_rate or set optim.grad_clip, then resume from that checkpoint.")
 
 
+def _roll_back(config, setup: Setup, ckpt: checkpoint.Checkpointer, last_saved: int | None,
+               example_local_batch: dict) -> tuple[Any, int]:
+  """(the state of the last checkpoint, or the fresh initial state when none was written yet; its step)."""
+  ckpt.wait()
+  if last_saved is None:
+    init = jax.jit(setup.init_fn, out_shardings=setup.state_sharding)
+    return init(jax.random.key(config.seed), sharding.to_global(example_local_batch, setup.batch_sharding)), 0
+  state, _ = ckpt.restore(last_saved, setup.abstract_state)
+  return state, last_saved
+
+
 def _mean_metrics(host_metrics: list[tuple[int, dict]]) -> dict[str, float]:
   keys = host_metrics[0][1].keys()
   return {k: float(np.mean([m[k] for _, m in host_metrics])) for k in keys}
@@ -123,7 +136,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, stop_at_
                                  keep=config.keep_checkpoints, async_save=config.get("async_checkpoints", True))
   state, data_state = init_or_restore(config, setup, ckpt, example)
   train_iter = pipeline.make_train_iter(ds, data_state)
-  step_fn = make_train_step(config, setup)
+  guard = rollback.maybe_guard(config, workdir)
+  step_fn = make_train_step(guard.scaled(config) if guard else config, setup)
   writer = writers.MetricWriter(workdir)
   start = int(jax.device_get(state["step"]))
   total = config.num_train_steps
@@ -139,7 +153,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, stop_at_
   # There, wait for each step; accelerators keep asynchronous dispatch.
   sync_each_step = jax.default_backend() == "cpu" and setup.mesh.devices.size > 1
   with _PreemptionFlag() as preempted, jax.set_mesh(setup.mesh):
-    for step in range(start + 1, total + 1):
+    step = start
+    while step < total:
+      step += 1
       batch = sharding.to_global(next(train_iter), setup.batch_sharding)
       state, m = step_fn(state, batch)
       if sync_each_step:
@@ -152,11 +168,23 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, stop_at_
       if log_now or save_now or eval_now:
         host = jax.device_get(pending)
         pending = []
+        if guard is not None:
+          host, spike = guard.inspect(host)
+          if spike is not None:   # Back to the last good checkpoint, with a lower learning rate.
+            state, restored = _roll_back(config, setup, ckpt, last_saved, example)
+            guard.record(spike, restored, config.optim.learning_rate)
+            writer.write_scalars(spike.step, {"rollbacks": len(guard.events)}, prefix="train/")
+            step_fn = make_train_step(guard.scaled(config), setup)
+            step = restored
+            if stop:
+              break
+            continue
         _check_finite(host, last_saved, ckpt.directory)
-        mean = _mean_metrics(host)
-        writer.write_scalars(step, mean, prefix="train/")
-        if log_now:
-          progress.report(step, {k: mean[k] for k in list(mean)[:6]})
+        if host:
+          mean = _mean_metrics(host)
+          writer.write_scalars(step, mean, prefix="train/")
+          if log_now:
+            progress.report(step, {k: mean[k] for k in list(mean)[:6]})
       if save_now:
         # The iterator state after this step's batch: a resume continues with the next batch.
         ckpt.save(step, state, train_iter.get_state(), force=True)
