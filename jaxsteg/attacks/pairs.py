@@ -159,6 +159,15 @@ class ModelSource(Source):
     return {"y": ys, "x": xs, "pasted": pasted, "y_index": y_idx}
 
   def pairs(self, split: str, n: int | None = None, seed: int = 0) -> Pairs:
+    import jax  # pylint: disable=g-import-not-at-top
+    # The model runs on the one device its parameters are on, whatever mesh the caller trains under (a CNN
+    # detector makes its pool of pairs inside the training loop's mesh).
+    device = next(iter(jax.tree.leaves(self.params)[0].devices())) if hasattr(
+        jax.tree.leaves(self.params)[0], "devices") else jax.devices()[0]
+    with jax.set_mesh(jax.sharding.Mesh(np.asarray([device]), ("data",))):
+      return self._pairs(split, n, seed)
+
+  def _pairs(self, split: str, n: int | None, seed: int) -> Pairs:
     from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
     if self.kind is not tasks.DomainCipher:
       return super().pairs(split, n, seed)
@@ -178,8 +187,15 @@ class ModelSource(Source):
       depth = self.task.bit_depth(self.config)
       bits = np.random.default_rng(seed + 3).integers(0, 2, covers.shape[:3] + (depth,), dtype=np.uint8)
       fns = channel.host_channel(self.config)
+      # In bulk: CHUNK containers per call (refined together), not one at a time as hide-text does; the same
+      # refinement, batched for throughput (one compiled shape: the last chunk is padded).
       for sl in _chunks(len(covers)):
-        out[sl] = channel.hide_bits_batch(self.config, self.params, covers[sl], bits[sl], fns)
+        c, b = covers[sl].astype(np.float32) / 255.0, bits[sl].astype(np.float32)
+        pad = CHUNK - len(c)
+        if pad:
+          c, b = np.concatenate([c, np.repeat(c[:1], pad, 0)]), np.concatenate([b, np.repeat(b[:1], pad, 0)])
+        enc = np.asarray(fns.encode(self.params, c, b))[:CHUNK - pad]
+        out[sl] = np.round(enc * 255.0).astype(np.uint8)
       return out
     from jaxsteg.tasks import common  # pylint: disable=g-import-not-at-top
     secrets = _other_crops(covers, seed, held_out)
