@@ -32,6 +32,8 @@ def get_base(*, depth: int, steps: int) -> ml_collections.ConfigDict:
   c.model.zero_init_residual = False   # [inf] True: the encoder starts at container = cover.
   c.model.decoder_skip = False  # [inf] True: the decoder's output conv also sees the container (linear path).
 
+  c.noise = common.noise_block()   # Training channel: off (configs.common.noise_block).
+
   c.loss = ml_collections.ConfigDict()
   c.loss.mse_weight = 100.0     # SteganoGAN: 100·MSE(C', C).
   c.loss.bce_weight = 1.0       # SteganoGAN: 1·BCE(logits, M).

@@ -82,6 +82,21 @@ def apply_tiny(c: ml_collections.ConfigDict) -> None:
   c.evals.heldout.num_grid_examples = 2
 
 
+def noise_block(layers: tuple[str, ...] = (), *, mode: str = "one_of", clean_steps: int = 0, ramp_steps: int = 0,
+                probability: float = 1.0, rounding: str = "ste") -> ml_collections.ConfigDict:
+  """The `noise` block of the image-hiding and bit families: the training channel (`jaxsteg.attacks.channel`).
+
+  With no layers (the default) it is off and a family trains exactly as before. Otherwise, in training only,
+  the revealer sees the 8-bit container distorted by differentiable layers (`jaxsteg.attacks.differentiable`,
+  the real distortions' names: 'jpeg:90', 'noise:2', 'resize:0.5', ...): one drawn per batch (`mode`
+  'one_of', HiDDeN's combined setting) or all in sequence ('all'); clean for `clean_steps`, then distorted
+  batches ramped in over `ramp_steps` up to `probability`.
+  """
+  return ml_collections.ConfigDict({"layers": tuple(layers), "mode": mode, "rounding": rounding,
+                                    "clean_steps": clean_steps, "ramp_steps": ramp_steps,
+                                    "probability": probability})
+
+
 def add_stability(c: ml_collections.ConfigDict, *, grad_clip: float = 1.0, skip_nonfinite: int = 5,
                   rollback: bool = True) -> None:
   """Opt-in training stability (`jaxsteg.rollback`); configs that do not call this train exactly as before.

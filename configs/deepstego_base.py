@@ -34,6 +34,8 @@ def get_base(*, arch: str, secrets: int, steps: int) -> ml_collections.ConfigDic
   c.model.reveal_depth = 4      # 'fast' only.
   c.model.residual = arch == "fast"   # Container = cover + hide output [inf]; Baluja's is not residual.
 
+  c.noise = common.noise_block()   # Training channel: off (configs.common.noise_block).
+
   c.loss = ml_collections.ConfigDict()
   c.loss.beta = 0.75            # Baluja blog default.
   c.loss.noise_std = 0.01       # Container noise in training (on [0, 1] images), gradients flow through.

@@ -32,6 +32,8 @@ def get_base(*, blocks: int, growth: int, steps: int) -> ml_collections.ConfigDi
   c.model.reveal_z = "gaussian"   # gaussian (HiNet: z ~ N(0, I)) | zero.
   c.model.z_seed = 0            # The fixed z draw used at test (evaluation, CLI): revealing is deterministic.
 
+  c.noise = common.noise_block()   # Training channel: off (configs.common.noise_block).
+
   c.loss = ml_collections.ConfigDict()
   # HiNet: 1 / 5 / 1 on sums; here means [inf], so the weights do not depend on the image size.
   c.loss.guide_weight = 1.0

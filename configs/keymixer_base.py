@@ -46,6 +46,8 @@ def get_base(*, arch: str, mode: str, steps: int, salt: str) -> ml_collections.C
   c.kdf.scrypt_p = 1
   c.model.key_std = 2.0         # [inf] K ~ N(0, 2²): tanh K is mostly near ±1.
 
+  c.noise = common.noise_block()   # Training channel: off (configs.common.noise_block).
+
   c.loss = ml_collections.ConfigDict()
   c.loss.secret_weight = 1.0    # §B: λ = 1.
   c.loss.noise_std = 0.01       # [inf] Gaussian container noise in training (on [0, 1] images).

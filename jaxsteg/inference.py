@@ -55,8 +55,8 @@ def load_run(workdir: str, step: int | None = None) -> LoadedRun:
   except errors.ConfigError as e:
     raise RunError(str(e)) from e
   mesh = sharding.make_mesh(1)
-  init_fn = lambda rng, batch: task.init_state(config, rng, batch)  # pylint: disable=unnecessary-lambda-assignment
-  abstract = jax.eval_shape(init_fn, jax.random.key(0), task.dummy_batch(config, 1))
+  # The key and the dummy batch are made inside the traced function: nothing is computed or compiled for them.
+  abstract = jax.eval_shape(lambda: task.init_state(config, jax.random.key(0), task.dummy_batch(config, 1)))
   abstract = checkpoint.abstract_with_sharding(abstract, sharding.replicated(mesh))
   ckpt = checkpoint.Checkpointer(ckpt_dir, async_save=False)
   try:

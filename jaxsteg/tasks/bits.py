@@ -7,8 +7,9 @@ critic's parameters through stop_gradient, so each network gets exactly its own 
 
 The decoder sees the container rounded to 8 bits in training (straight-through gradient [inf]; SteganoGAN
 trains on the float container), the same value range as at evaluation and in the CLI, so no scale mismatch can
-appear between hiding and revealing. Messages are uniform random bits, drawn inside the step in training and
-fixed per held-out cover in evaluation.
+appear between hiding and revealing; with a `noise` block (`jaxsteg.attacks.channel`) the 8-bit container then
+passes differentiable distortions (JPEG, noise, resize, ...) before the decoder. Messages are uniform random
+bits, drawn inside the step in training and fixed per held-out cover in evaluation.
 
 Capabilities: Task, BitChannel. Text goes through `jaxsteg.payload` (the codec, and `channel`: this model as a
 host-side channel, with hide-time refinement of the containers); the configs add the `text_recovery`
@@ -28,6 +29,7 @@ from jaxsteg import losses
 from jaxsteg import metrics
 from jaxsteg import optim
 from jaxsteg import tasks
+from jaxsteg.attacks import channel
 from jaxsteg.data import pipeline
 from jaxsteg.models import dense
 
@@ -104,6 +106,7 @@ def reveal(nets, params, container: jnp.ndarray) -> jnp.ndarray:
 
 
 def init_state(config: ml_collections.ConfigDict, rng: jax.Array, batch: dict) -> dict:
+  channel.check(config)
   nets = networks(config)
   cover = batch["cover"].astype(jnp.float32) / 255.0
   bits = jnp.zeros(cover.shape[:3] + (config.model.depth,), jnp.float32)
@@ -136,7 +139,10 @@ def loss_fn(config, params, batch, rng, step=0):
   cover = batch["cover"].astype(jnp.float32) / 255.0
   bits = jax.random.bernoulli(rng, 0.5, cover.shape[:3] + (config.model.depth,)).astype(jnp.float32)
   container = hide(nets, params, cover, bits)
-  received = metrics.straight_through_8bit(container) if config.loss.train_on_8bit else container
+  if channel.enabled(config):   # The 8-bit container through differentiable distortions (`noise` block).
+    received = channel.apply(config, container, cover, jax.random.fold_in(rng, 1), step)
+  else:
+    received = metrics.straight_through_8bit(container) if config.loss.train_on_8bit else container
   logits = reveal(nets, params, received)
   cover_mse = losses.mse(cover, container)
   bce = jnp.mean(optax.sigmoid_binary_cross_entropy(logits, bits))

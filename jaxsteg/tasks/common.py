@@ -9,7 +9,6 @@ import threading
 from typing import Any, Callable
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
@@ -56,8 +55,14 @@ def pad_to_multiple(img: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[i
 
 
 def to_uint8(x) -> np.ndarray:
-  """[0, 1] floats -> uint8 (clipped, rounded to the nearest level)."""
-  return np.asarray(jnp.round(jnp.clip(x, 0.0, 1.0) * 255.0).astype(jnp.uint8))
+  """[0, 1] floats -> uint8 (clipped, rounded to the nearest level, half to even as jnp.round). On the host:
+  the eager jnp version compiled four small programs per call."""
+  return np.round(np.clip(np.asarray(x, np.float32), 0.0, 1.0) * np.float32(255.0)).astype(np.uint8)
+
+
+def to_unit(img: np.ndarray) -> np.ndarray:
+  """uint8 -> float32 in [0, 1], on the host (no program to compile)."""
+  return np.asarray(img, np.float32) / np.float32(255.0)
 
 
 def hide_images(task, config, params, cover: np.ndarray, secrets: np.ndarray, key: Any = None) -> np.ndarray:
@@ -66,15 +71,14 @@ def hide_images(task, config, params, cover: np.ndarray, secrets: np.ndarray, ke
   m = task.size_multiple(config)
   cover_p, (h, w) = pad_to_multiple(cover, m)
   secrets_p = np.stack([pad_to_multiple(s, m)[0] for s in secrets])
-  container = task.image_functions(config).hide(params, jnp.asarray(cover_p, jnp.float32)[None] / 255.0,
-                                                jnp.asarray(secrets_p, jnp.float32)[None] / 255.0, key)
-  return to_uint8(container[0, :h, :w])
+  container = task.image_functions(config).hide(params, to_unit(cover_p)[None], to_unit(secrets_p)[None], key)
+  return to_uint8(np.asarray(container)[0, :h, :w])
 
 
 def reveal_images(task, config, params, container: np.ndarray, key: Any = None) -> list[np.ndarray]:
   """The K secrets an `ImageHider` reveals from a container (H, W, C) uint8 of any size: each (H, W, C) uint8."""
   padded, (h, w) = pad_to_multiple(container, task.size_multiple(config))
-  out = task.image_functions(config).reveal(params, jnp.asarray(padded, jnp.float32)[None] / 255.0, key)
+  out = np.asarray(task.image_functions(config).reveal(params, to_unit(padded)[None], key))
   return [to_uint8(out[0, k, :h, :w]) for k in range(out.shape[1])]
 
 

@@ -2,8 +2,10 @@
 
 L = ‖C − C'‖² + β Σ_k ‖S_k − S'_k‖² (mean squared). One loss and one gradient: the cover term reaches prep and
 hide, the secret terms all networks. In training the revealer sees C' + n (Gaussian, σ = loss.noise_std, with
-gradients flowing through), so the secret is not kept in the least significant bits; at evaluation it sees the
-8-bit rounded container, the PNG that would be sent. Capabilities: Task, ImageHider.
+gradients flowing through), so the secret is not kept in the least significant bits; with a `noise` block
+(`jaxsteg.attacks.channel`) it first sees the 8-bit container through differentiable distortions (JPEG, noise,
+resize, ...). At evaluation it sees the 8-bit rounded container, the PNG that would be sent. Capabilities:
+Task, ImageHider.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from jaxsteg import losses
 from jaxsteg import metrics
 from jaxsteg import optim
 from jaxsteg import tasks
+from jaxsteg.attacks import channel
 from jaxsteg.data import pipeline
 from jaxsteg.models import deepstego as models
 from jaxsteg.tasks import common
@@ -57,6 +60,7 @@ def reveal(nets, params, container: jnp.ndarray, num_secrets: int) -> jnp.ndarra
 
 
 def init_state(config: ml_collections.ConfigDict, rng: jax.Array, batch: dict) -> dict:
+  channel.check(config)
   nets = networks(config)
   cover, secrets = _to_float(batch)
   keys = dict(zip(sorted(nets), jax.random.split(rng, len(nets) + 1)[1:]))
@@ -85,11 +89,15 @@ def beta_at(loss_cfg: ml_collections.ConfigDict, step: jnp.ndarray) -> jnp.ndarr
   return loss_cfg.beta_start + frac * (loss_cfg.beta - loss_cfg.beta_start)
 
 
-def loss_fn(config, params, batch, rng, beta):
+def loss_fn(config, params, batch, rng, beta, step=0):
   nets = networks(config)
   cover, secrets = _to_float(batch)
   container = hide(nets, params, cover, secrets)
-  received = container + config.loss.noise_std * jax.random.normal(rng, container.shape)
+  received = container
+  if channel.enabled(config):   # (Without it, `rng` is used as before: the same noise, the same demo numbers.)
+    rng, r_channel = jax.random.split(rng)
+    received = channel.apply(config, container, cover, r_channel, step)
+  received = received + config.loss.noise_std * jax.random.normal(rng, container.shape)
   revealed = reveal(nets, params, received, secrets.shape[1])
   cover_mse = losses.mse(cover, container)
   secret_mse = jnp.mean(jnp.square(secrets - revealed), axis=(0, 2, 3, 4))  # (K,)
@@ -101,7 +109,8 @@ def train_step(config: ml_collections.ConfigDict, state: dict, batch: dict) -> t
   rng = jax.random.fold_in(jax.random.wrap_key_data(state["rng"]), state["step"])
   beta = beta_at(config.loss, state["step"])
   grads, m = optim.microbatch_grads(
-      lambda p, b, r: loss_fn(config, p, b, r, beta), state["params"], batch, rng, config.microbatches)
+      lambda p, b, r: loss_fn(config, p, b, r, beta, state["step"]), state["params"], batch, rng,
+      config.microbatches)
   params, opt_state = optim.apply_updates(optimizers(config), state["params"], state["opt_state"], grads)
   m = dict(m, beta=beta, cover_psnr=-10.0 * jnp.log10(m["cover_mse"]),
            secret_psnr=-10.0 * jnp.log10(m["secret_mse"]))

@@ -12,9 +12,10 @@ Losses, each a mean [inf: HiNet sums them, which ties its weights to the image s
 weighted by `loss.guide_weight`, `loss.reconstruction_weight`, `loss.low_freq_weight`. The revealer sees the
 container as its 8-bit PNG holds it (`loss.rounding`): 'ste' (rounded forward, identity gradient), 'pris'
 (rounded forward, PRIS's gradient (π/2)|sin(π·255x)|, zero at the levels), or 'none' (the float container, as
-HiNet trains). Held-out metrics: container and secret on 8-bit containers, and the secret revealed from the float
-container too (`secret_psnr_float`; `rounding_gap_db` = float − 8-bit, the price of rounding that HiNet's own
-test code never pays). Capabilities: Task, ImageHider (unkeyed, one secret, even image sides).
+HiNet trains); a `noise` block replaces that by the 8-bit container through differentiable distortions
+(`jaxsteg.attacks.channel`). Held-out metrics: container and secret on 8-bit containers, and the secret revealed
+from the float container too (`secret_psnr_float`; `rounding_gap_db` = float − 8-bit, the price of rounding that
+HiNet's own test code never pays). Capabilities: Task, ImageHider (unkeyed, one secret, even image sides).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from jaxsteg import losses
 from jaxsteg import metrics
 from jaxsteg import optim
 from jaxsteg import tasks
+from jaxsteg.attacks import channel
 from jaxsteg.data import pipeline
 from jaxsteg.models import invertible as models
 from jaxsteg.tasks import common
@@ -117,11 +119,14 @@ def loss_weights(config: ml_collections.ConfigDict, step: jnp.ndarray) -> dict[s
           "low_freq": jnp.float32(config.loss.low_freq_weight)}
 
 
-def loss_fn(config, params, batch, rng, weights):
+def loss_fn(config, params, batch, rng, weights, step=0):
   net = network(config)
   cover, secret = _to_float(batch)
   container, y1, _ = hide(net, params, cover, secret)
-  revealed = reveal(net, params, received(config, container), noise(config, rng, _band_shape(cover)))
+  seen = received(config, container)
+  if channel.enabled(config):   # The 8-bit container through differentiable distortions (`noise` block).
+    seen = channel.apply(config, container, cover, jax.random.fold_in(rng, 1), step)
+  revealed = reveal(net, params, seen, noise(config, rng, _band_shape(cover)))
   c = cover.shape[-1]
   guide = losses.mse(cover, container)
   rec = losses.mse(secret, revealed)
@@ -132,6 +137,7 @@ def loss_fn(config, params, batch, rng, weights):
 
 def init_state(config: ml_collections.ConfigDict, rng: jax.Array, batch: dict) -> dict:
   _check(config)
+  channel.check(config)
   cover, secret = _to_float(batch)
   params = {NET: network(config).init(jax.random.fold_in(rng, 0), models.dwt(cover), models.dwt(secret))}
   return {
@@ -146,7 +152,8 @@ def train_step(config: ml_collections.ConfigDict, state: dict, batch: dict) -> t
   rng = jax.random.fold_in(jax.random.wrap_key_data(state["rng"]), state["step"])
   weights = loss_weights(config, state["step"])
   grads, m = optim.microbatch_grads(
-      lambda p, b, r: loss_fn(config, p[NET], b, r, weights), state["params"], batch, rng, config.microbatches)
+      lambda p, b, r: loss_fn(config, p[NET], b, r, weights, state["step"]), state["params"], batch, rng,
+      config.microbatches)
   params, opt_state = optim.apply_updates(optimizers(config), state["params"], state["opt_state"], grads)
   m = dict(m, container_psnr=-10.0 * jnp.log10(m["guide_mse"]),
            secret_psnr=-10.0 * jnp.log10(m["reconstruction_mse"]))

@@ -11,7 +11,8 @@ Key modes (`config.model.key_mode`):
   max(0, m − MSE(S, UnMixer(S_mix', K̃))) + γ·corr(S, UnMixer(S_mix', K̃))² [inf: the correlation term stops
   the cheap escape of revealing an inverted secret, which has a large MSE but shows the image]. That term
   reaches only the unmixer (S_mix' is held fixed), so it cannot trade away the right-key recovery in the decoder.
-Containers get Gaussian noise in training (as in Deep Steganography [inf here]) and are rounded to 8 bits at
+Containers get Gaussian noise in training (as in Deep Steganography [inf here]; a `noise` block adds
+differentiable distortions of the 8-bit container first, `jaxsteg.attacks.channel`) and are rounded to 8 bits at
 evaluation; the configs add the `security` evaluator (`jaxsteg.evaluators.security`). Capabilities: Task,
 ImageHider, Keyed.
 """
@@ -29,6 +30,7 @@ from jaxsteg import losses
 from jaxsteg import metrics
 from jaxsteg import optim
 from jaxsteg import tasks
+from jaxsteg.attacks import channel
 from jaxsteg.data import pipeline
 from jaxsteg.models import keymixer as models
 from jaxsteg.tasks import common
@@ -94,6 +96,7 @@ def model_key(config, params, rng: jax.Array, batch: int) -> jnp.ndarray:
 
 def init_state(config: ml_collections.ConfigDict, rng: jax.Array, batch: dict) -> dict:
   _check_mode(config)
+  channel.check(config)
   nets = networks(config)
   cover, secret = _to_float(batch)
   r = dict(zip(["mixer", "encoder", "decoder", "unmixer", "key"], jax.random.split(rng, 6)[1:]))
@@ -148,14 +151,17 @@ def pearson_per_image(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
   return jnp.sum(a * b, axis=axes) / jnp.sqrt(jnp.sum(a * a, axis=axes) * jnp.sum(b * b, axis=axes) + 1e-8)
 
 
-def loss_fn(config, params, batch, rng):
+def loss_fn(config, params, batch, rng, step=0):
   nets = networks(config)
   cover, secret = _to_float(batch)
   b = cover.shape[0]
   r_key, r_noise, r_wrong, r_mask = jax.random.split(rng, 4)
   key = model_key(config, params, r_key, b)
   container, mixed = hide(nets, params, cover, secret, key)
-  received = container + config.loss.noise_std * jax.random.normal(r_noise, container.shape)
+  received = container
+  if channel.enabled(config):   # The 8-bit container through differentiable distortions (`noise` block).
+    received = channel.apply(config, container, cover, jax.random.fold_in(r_noise, 1), step)
+  received = received + config.loss.noise_std * jax.random.normal(r_noise, container.shape)
   mixed_rev = nets["decoder"].apply(params["decoder"], received)
   revealed = nets["unmixer"].apply(params["unmixer"], mixed_rev, key)
   cover_mse = losses.mse(cover, container)
@@ -180,8 +186,8 @@ def loss_fn(config, params, batch, rng):
 
 def train_step(config: ml_collections.ConfigDict, state: dict, batch: dict) -> tuple[dict, dict]:
   rng = jax.random.fold_in(jax.random.wrap_key_data(state["rng"]), state["step"])
-  grads, m = optim.microbatch_grads(lambda p, b, r: loss_fn(config, p, b, r), state["params"], batch, rng,
-                                    config.microbatches)
+  grads, m = optim.microbatch_grads(lambda p, b, r: loss_fn(config, p, b, r, state["step"]), state["params"],
+                                    batch, rng, config.microbatches)
   params, opt_state = optim.apply_updates(optimizers(config), state["params"], state["opt_state"], grads)
   m = dict(m, cover_psnr=-10.0 * jnp.log10(m["cover_mse"]), secret_psnr=-10.0 * jnp.log10(m["secret_mse"]))
   return dict(state, step=state["step"] + 1, params=params, opt_state=opt_state), m
