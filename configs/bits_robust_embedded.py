@@ -27,6 +27,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.evals.robustness = ml_collections.ConfigDict()
   c.evals.robustness.distortions = ("jpeg:95", "jpeg:90", "jpeg:75", "noise:2", "png")
   c.evals.robustness.text_bytes = 512
+  c.evals.robustness.plan_for = "jpeg:90"   # Planned like `hide-text --survive jpeg:90`.
   if a.tiny:
     c.evals.robustness.distortions = ("jpeg:90", "png")
     c.evals.robustness.max_images = 2

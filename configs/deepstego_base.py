@@ -41,6 +41,7 @@ def get_base(*, arch: str, secrets: int, steps: int) -> ml_collections.ConfigDic
   c.loss.noise_std = 0.01       # Container noise in training (on [0, 1] images), gradients flow through.
   c.loss.beta_start = 0.75      # [inf] β decays linearly from beta_start to beta over beta_warmup_steps.
   c.loss.beta_warmup_steps = 0
+  c.loss.adversary = 0.0        # [inf] > 0: train against a steganalyser in the same step (its weight; see task).
   return c
 
 

@@ -134,10 +134,25 @@ def check_channels(run, cover):
   return cover
 
 
-def hide_text(run, cover: np.ndarray, text: str, passphrase: str | None, cover_name: str) -> np.ndarray:
+def survive_distortion(spec: str | None):
+  """The real distortion (`jaxsteg.attacks.distortions`) named by `--survive SPEC`, or None; `UserError` for a
+  spec it does not know."""
+  if not spec:
+    return None
+  from jaxsteg.attacks import distortions  # pylint: disable=g-import-not-at-top
+  try:
+    return distortions.get(spec)
+  except errors.ConfigError as e:
+    raise errors.UserError(f"--survive {spec!r}: {e}") from e
+
+
+def hide_text(run, cover: np.ndarray, text: str, passphrase: str | None, cover_name: str,
+              survive: str | None = None) -> np.ndarray:
   """The container (H, W, 3) uint8 (one channel: (H, W)) of `text` in a cover, planned for the bit error rate
-  measured on it and read back before it is returned: `jaxsteg hide-text`, shared with the server."""
+  measured on it (after the distortion `survive`, e.g. 'jpeg:90', when given) and read back (also through that
+  distortion) before it is returned: `jaxsteg hide-text`, shared with the server."""
   from jaxsteg.payload import channel, codec  # pylint: disable=g-import-not-at-top,multiple-imports
+  distortion = survive_distortion(survive)
   check_size(cover, f"cover {cover_name!r}")
   cover = check_channels(run, cover)
   h, w = cover.shape[:2]
@@ -146,12 +161,16 @@ def hide_text(run, cover: np.ndarray, text: str, passphrase: str | None, cover_n
   # planned for with a margin (`channel.hide_text`).
   try:
     container, logits, _ = channel.hide_text(run.config, run.params, cover, text, passphrase,
-                                             channel.host_channel(run.config))
+                                             channel.host_channel(run.config), survive=distortion)
   except codec.PayloadTooLarge as e:
+    after = f" after {distortion.name}" if distortion else ""
     raise errors.UserError(f"{e} ({w}x{h} pixels, {depth} bits per pixel, {e.measured:.2%} raw bit errors "
-                           f"measured on it); shorten the text or use a larger or less busy cover") from e
+                           f"measured on it{after}); shorten the text or use a larger or less busy cover") from e
+  readings = [logits]
+  if distortion is not None:
+    readings.append(channel.reveal_logits(run.config, run.params, distortion.apply(container[None], seed=0)[0]))
   try:  # Read it back before writing anything: a written container is known to be readable.
-    ok = codec.decode_text(logits, passphrase=passphrase) == text
+    ok = all(codec.decode_text(r, passphrase=passphrase) == text for r in readings)
   except codec.PayloadError:
     ok = False
   if not ok:

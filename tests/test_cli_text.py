@@ -215,3 +215,22 @@ def test_bad_inputs(workdir, files, capsys, case):
     code, _, err = _run(argv, capsys)
     assert code == 2 and err.startswith("jaxsteg: error:") and err.count("\n") == 1, err
   assert not os.path.exists(out)
+
+
+def test_survive_plans_for_the_error_rate_after_the_distortion(workdir, files, ideal, capsys):
+  """`--survive SPEC`: the capacity and the read-back are those after that distortion. An LSB channel survives
+  the PNG round trip and loses every bit to JPEG: refused, naming the distortion; a typo is one line, exit 2."""
+  tmp, cover, _ = files
+  stego = tmp / "stego.png"
+  code, _, err = _run(["hide-text", "--workdir", workdir, "--cover", cover, "--text", "noon", "--survive", "png",
+                       "--out", str(stego)], capsys)
+  assert code == 0, err
+  assert _run(["reveal-text", "--workdir", workdir, "--stego", str(stego)], capsys)[1] == "noon\n"
+  stego.unlink()
+  code, _, err = _run(["hide-text", "--workdir", workdir, "--cover", cover, "--text", "noon", "--survive",
+                       "jpeg:90", "--out", str(stego)], capsys)
+  assert code == 2 and "measured on it after jpeg:90" in err and "at most" in err and err.count("\n") == 1
+  assert not stego.exists()
+  code, _, err = _run(["hide-text", "--workdir", workdir, "--cover", cover, "--text", "noon", "--survive",
+                       "jpg:90", "--out", str(stego)], capsys)
+  assert code == 2 and "--survive 'jpg:90'" in err and "jpeg" in err and not stego.exists()

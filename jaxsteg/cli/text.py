@@ -9,7 +9,9 @@ refined as the run's config says) and measures the bit error rate of that contai
 when that rate, with the planning margin, is within what it was planned for (one refinement, not a probe and
 then the message). The text comes back exactly or not at all: over capacity, a wrong
 passphrase, a tampered container or a cover without a message each give one line on stderr and exit code 2.
-hide-text decodes its own container before writing it, so a written file is known to be readable.
+hide-text decodes its own container before writing it, so a written file is known to be readable. With
+`--survive jpeg:90` (any spec of `jaxsteg.attacks.distortions`) the error rate, the capacity and the read-back
+are those after that distortion of the container.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def cmd_hide_text(args) -> None:
   text = args.text if args.text is not None else files.read_text_file(args.text_file, "text file")
   passphrase = _passphrase(args)
   cover = common.read_image(args.cover, "cover")
-  container = operations.hide_text(_load(args), cover, text, passphrase, args.cover)
+  operations.survive_distortion(args.survive)   # A typo fails before the model loads.
+  container = operations.hide_text(_load(args), cover, text, passphrase, args.cover, survive=args.survive)
   image_io.write_png(args.out, container)
   print(args.out)
 
@@ -74,6 +77,10 @@ def add_commands(sub) -> None:
   h.add_argument("--passphrase-file",
                  help=f"encrypt (AES-256-GCM, scrypt key) with the passphrase in this file ({files.PASSPHRASE_FILE_RULE})")
   h.add_argument("--out", required=True, help="output container, .png")
+  h.add_argument("--survive", default=None, metavar="SPEC",
+                 help="plan the message to survive this distortion of the container, e.g. jpeg:90, noise:2, "
+                      "resize:0.5 (the attack suite's real codecs): the capacity is the one measured after it, "
+                      "and the container is read back through it before it is written")
   common.add_step_option(h)
   h.set_defaults(fn=cmd_hide_text)
   r = sub.add_parser("reveal-text", help="recover text hidden by hide-text, exactly, or fail clearly")

@@ -5,7 +5,8 @@ Every held-out container (the PNG that would be sent) goes through each distorti
   ImageHider    secret PSNR / SSIM (RGB) and PSNR on Y of the revealed secret(s) against the original secret;
                 `attacked_psnr` says how much the distortion itself changed the container
   BitChannel    raw bit accuracy, and what `jaxsteg reveal-text` returns for an encrypted `text_bytes` message
-                planned (like `jaxsteg hide-text`) for the bit error rate probed on the clean cover: the
+                planned (like `jaxsteg hide-text`) for the bit error rate probed on the clean cover (or after
+                the distortion `plan_for`, like `hide-text --survive`): the
                 fractions exact / authentication failed / no message found / not carried (over capacity on
                 that cover), and wrong texts (must be 0)
   DomainCipher  message-region PSNR / SSIM of the right-key decryption of the distorted disguise
@@ -13,7 +14,8 @@ Files: robustness.json (every number, per distortion), robustness.md (a table), 
 against the distortion's strength, one panel per family). Metrics: 'robust/<distortion>/<metric>'.
 
 Options (`config.evals.robustness`): distortions (specs; default the attack suite's), max_images (held-out
-examples, spread over the set; 0: all), text_bytes, passphrase, seed.
+examples, spread over the set; 0: all), text_bytes, passphrase, seed, plan_for (bit channels: a distortion spec;
+the text is then planned for the error rate probed after that distortion, as `hide-text --survive` does).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from jaxsteg.evaluators import common
 from jaxsteg.tasks import common as task_common
 
 CAPABILITY = None   # Any of ImageHider, BitChannel, DomainCipher (checked by `check`).
-DEFAULTS = {"max_images": 0, "text_bytes": 1024, "passphrase": "jaxsteg-eval", "seed": 0}
+DEFAULTS = {"max_images": 0, "text_bytes": 1024, "passphrase": "jaxsteg-eval", "seed": 0, "plan_for": ""}
 MAIN_METRIC = {"ImageHider": "secret_psnr", "BitChannel": "bit_accuracy", "DomainCipher": "msg_psnr"}
 
 
@@ -59,7 +61,8 @@ def options(config) -> dict:
 def check(config) -> None:
   from jaxsteg.attacks import distortions  # pylint: disable=g-import-not-at-top
   kind(tasks.get_task(config.task))
-  for spec in options(config)["distortions"]:
+  opts = options(config)
+  for spec in opts["distortions"] + ((opts["plan_for"],) if opts.get("plan_for") else ()):
     distortions.get(spec)
 
 
@@ -103,7 +106,8 @@ def _bit_channel(task, config, params, eval_set, opts) -> dict[str, dict]:
   h, w = covers.shape[1:3]
   depth = task.bit_depth(config)
   fns = channel.host_channel(config, jax.local_devices())
-  probed = channel.probe_bers(config, params, covers, [config.seed + int(i) for i in idx], fns)
+  survive = distortions.get(opts["plan_for"]) if opts.get("plan_for") else None
+  probed = channel.probe_bers(config, params, covers, [config.seed + int(i) for i in idx], fns, survive)
   passphrase = opts["passphrase"] or None
   # Each cover carries the encrypted text when it fits (planned for its probed error rate, as hide-text does),
   # else random bits: the raw bit accuracy is measured on every cover, the text outcome on those that carry it.

@@ -89,6 +89,25 @@ class XuNet(nn.Module):
     return nn.Dense(1)(jnp.mean(h, axis=(1, 2)))[:, 0]
 
 
+class XuNetGN(nn.Module):
+  """[inf] Xu-Net with GroupNorm (one group per 4 channels, per image) in place of BatchNorm: the adversary a
+  hider trains against in its own step (`loss.adversary`), where batch statistics would couple the covers and
+  containers of a batch and need a second state collection. (B, H, W, C) pixel levels -> (B,) logits."""
+
+  @nn.compact
+  def __call__(self, x, train: bool = False):
+    del train
+    gn = lambda width: nn.GroupNorm(num_groups=max(1, width // 4))  # pylint: disable=unnecessary-lambda-assignment
+    pool = lambda h: nn.avg_pool(h, (5, 5), strides=(2, 2), padding="SAME")  # pylint: disable=unnecessary-lambda-assignment
+    h = high_pass(x, KV)
+    h = pool(jnp.tanh(gn(8)(jnp.abs(nn.Conv(8, (5, 5), use_bias=False)(h)))))
+    h = pool(jnp.tanh(gn(16)(nn.Conv(16, (5, 5), use_bias=False)(h))))
+    for width in (32, 64):
+      h = pool(nn.relu(gn(width)(nn.Conv(width, (1, 1), use_bias=False)(h))))
+    h = nn.relu(gn(128)(nn.Conv(128, (1, 1), use_bias=False)(h)))
+    return nn.Dense(1)(jnp.mean(h, axis=(1, 2)))[:, 0]
+
+
 class _ConvBN(nn.Module):
   """conv 3×3 (with bias) → BN, optionally → ReLU: SRNet's type 1 layer when relu is set."""
   width: int

@@ -122,19 +122,26 @@ def probe_bits(config, shape: tuple[int, int], seed: int) -> np.ndarray:
   return np.random.default_rng([seed, h, w]).integers(0, 2, (h, w, depth), dtype=np.uint8)
 
 
-def probe_bers(config, params, covers: np.ndarray, seeds, fns=None) -> np.ndarray:
+def probe_bers(config, params, covers: np.ndarray, seeds, fns=None, survive=None) -> np.ndarray:
   """The bit error rate of this model on each cover (N, H, W, C): random bits in, the 8-bit container out
   (refined as a message container is), decoded. Text bits are whitened (and random when encrypted), so this
-  is the error rate a message will see there."""
+  is the error rate a message will see there. `survive` (a `jaxsteg.attacks.distortions` distortion): the
+  rate after that distortion of the container (what a message planned to survive it will see)."""
   bits = np.stack([probe_bits(config, covers.shape[1:3], s) for s in seeds])
-  logits = reveal_logits_batch(config, params, hide_bits_batch(config, params, covers, bits, fns), fns)
+  containers = hide_bits_batch(config, params, covers, bits, fns)
+  if survive is not None:
+    containers = survive.apply(containers, seed=0)
+  logits = reveal_logits_batch(config, params, containers, fns)
   return np.mean((logits > 0) != (bits > 0), axis=(1, 2, 3))
 
 
-def probe_ber(config, params, cover: np.ndarray, fns=None, seed: int = 0) -> float:
+def probe_ber(config, params, cover: np.ndarray, fns=None, seed: int = 0, survive=None) -> float:
   """`probe_bers` of one cover (H, W, C)."""
   bits = probe_bits(config, cover.shape[:2], seed)
-  logits = reveal_logits(config, params, hide_bits(config, params, cover, bits, fns), fns)
+  container = hide_bits(config, params, cover, bits, fns)
+  if survive is not None:
+    container = survive.apply(container[None], seed=0)[0]
+  logits = reveal_logits(config, params, container, fns)
   return float(np.mean((logits > 0) != (bits > 0)))
 
 
@@ -144,12 +151,15 @@ def design_ber(probed: float) -> float:
 
 
 def hide_text(config, params, cover: np.ndarray, text: str, passphrase: str | None = None,
-              fns: HostChannel | None = None, target_failure: float = spec.DEFAULT_TARGET_FAILURE
-              ) -> tuple[np.ndarray, np.ndarray, float]:
+              fns: HostChannel | None = None, target_failure: float = spec.DEFAULT_TARGET_FAILURE,
+              survive=None) -> tuple[np.ndarray, np.ndarray, float]:
   """`text` in one cover (H, W, C) uint8: (8-bit container, its decoded logits, its raw bit error rate).
 
   `codec.PayloadTooLarge` (with `.measured`, the raw bit error rate measured on this cover) when the message
-  does not fit at the planning rate of the error rate measured on this cover."""
+  does not fit at the planning rate of the error rate measured on this cover. `survive` (a distortion of
+  `jaxsteg.attacks.distortions`, e.g. `get("jpeg:90")`): the message must survive it, so the error rate that
+  counts (and the one returned) is that of the container after the distortion, and the container is refined as
+  far as the config allows rather than only until the clean container decodes."""
   h, w = cover.shape[:2]
   depth = tasks.get_task(config.task).bit_depth(config)
   encrypted = passphrase is not None
@@ -164,13 +174,15 @@ def hide_text(config, params, cover: np.ndarray, text: str, passphrase: str | No
     return e
 
   if ber is None:   # Too long even for an error-free channel: measure the cover for the message's sake.
-    raise too_large(probe_ber(config, params, cover, fns))
+    raise too_large(probe_ber(config, params, cover, fns, survive=survive))
   bits = codec.encode_text(text, (h, w, depth), ber=ber, passphrase=passphrase, target_failure=target_failure)
   # Refine only as far as the code needs: until the planning rate of the errors left is within `ber`.
-  allowed = int(max(0.0, (ber - PROBE_MARGIN[1]) / PROBE_MARGIN[0]) * bits.size)
+  allowed = 0 if survive is not None else int(max(0.0, (ber - PROBE_MARGIN[1]) / PROBE_MARGIN[0]) * bits.size)
   container = hide_bits(config, params, cover, bits, with_tolerance(fns or host_channel(config), allowed))
   logits = reveal_logits(config, params, container, fns)
-  measured = float(np.mean((logits > 0) != (bits > 0)))
+  received = logits if survive is None else reveal_logits(config, params, survive.apply(container[None],
+                                                                                          seed=0)[0], fns)
+  measured = float(np.mean((received > 0) != (bits > 0)))
   if design_ber(measured) > ber:
     raise too_large(measured)
   return container, logits, measured

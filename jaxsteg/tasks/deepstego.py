@@ -21,11 +21,20 @@ from jaxsteg import tasks
 from jaxsteg.attacks import channel
 from jaxsteg.data import pipeline
 from jaxsteg.models import deepstego as models
+from jaxsteg.models import steganalysis as steganalysis_models
 from jaxsteg.tasks import common
 
 
 def networks(config: ml_collections.ConfigDict):
-  return models.make_networks(config.model, config.data.channels)
+  nets = models.make_networks(config.model, config.data.channels)
+  if adversarial(config):
+    nets["adversary"] = steganalysis_models.XuNetGN()
+  return nets
+
+
+def adversarial(config: ml_collections.ConfigDict) -> bool:
+  """Whether the hider trains against a steganalyser in its own step (`loss.adversary` > 0)."""
+  return bool(config.loss.get("adversary", 0.0))
 
 
 def optimizers(config: ml_collections.ConfigDict):
@@ -72,6 +81,8 @@ def init_state(config: ml_collections.ConfigDict, rng: jax.Array, batch: dict) -
   params["hide"] = nets["hide"].init(keys["hide"], cover, prepared)
   for k in range(config.model.num_secrets):
     params[f"reveal_{k}"] = nets[f"reveal_{k}"].init(keys[f"reveal_{k}"], cover)
+  if adversarial(config):
+    params["adversary"] = nets["adversary"].init(keys["adversary"], cover * 255.0)
   txs = optimizers(config)
   return {
       "step": jnp.zeros((), jnp.int32),
@@ -102,7 +113,27 @@ def loss_fn(config, params, batch, rng, beta, step=0):
   cover_mse = losses.mse(cover, container)
   secret_mse = jnp.mean(jnp.square(secrets - revealed), axis=(0, 2, 3, 4))  # (K,)
   loss = cover_mse + beta * jnp.sum(secret_mse)
-  return loss, {"loss": loss, "cover_mse": cover_mse, "secret_mse": jnp.mean(secret_mse)}
+  aux = {}
+  if adversarial(config):
+    loss, aux = _with_adversary(config, nets, params, cover, container, loss)
+  return loss, {"loss": loss, "cover_mse": cover_mse, "secret_mse": jnp.mean(secret_mse), **aux}
+
+
+def _with_adversary(config, nets, params, cover, container, hider_loss):
+  """[inf] SteganoGAN's critic / HiDDeN's adversary with a steganalyser: the hider's loss gains
+  `loss.adversary` × −log P(cover | its 8-bit container) under the detector's current (frozen) parameters; the
+  detector (XuNet with GroupNorm) learns cover vs container (binary cross-entropy) on stop_gradient(container),
+  in the same gradient: each network gets exactly its own objective."""
+  adversary = nets["adversary"]
+  sent = metrics.straight_through_8bit(container) * 255.0
+  fool = jnp.mean(jax.nn.softplus(adversary.apply(jax.lax.stop_gradient(params["adversary"]), sent)))
+  cover_logits = adversary.apply(params["adversary"], cover * 255.0)
+  container_logits = adversary.apply(params["adversary"], jax.lax.stop_gradient(sent))
+  detector_loss = jnp.mean(jax.nn.softplus(cover_logits)) + jnp.mean(jax.nn.softplus(-container_logits))
+  accuracy = 0.5 * (jnp.mean((cover_logits < 0).astype(jnp.float32))
+                    + jnp.mean((container_logits > 0).astype(jnp.float32)))
+  loss = hider_loss + config.loss.adversary * fool + detector_loss
+  return loss, {"adversary_fool": fool, "adversary_loss": detector_loss, "adversary_accuracy": accuracy}
 
 
 def train_step(config: ml_collections.ConfigDict, state: dict, batch: dict) -> tuple[dict, dict]:
