@@ -10,7 +10,7 @@ from jax.sharding import PartitionSpec as P
 
 from jaxsteg import errors, sharding
 from jaxsteg.attacks import differentiable as diff
-from jaxsteg.attacks import distortions
+from jaxsteg.attacks import distortions, jpeg_transform
 
 KEY = jax.random.key(0)
 EVERY_LAYER = ("jpeg:50", "jpegmask", "noise:2", "blur:1", "resize:0.5", "crop:0.9", "cropout:0.5", "dropout:0.5",
@@ -56,14 +56,14 @@ def test_cubic_rounding_is_close_to_straight_through_and_grey_jpeg_matches(photo
 
 
 def test_quantization_tables_are_libjpegs():
-  luminance, chrominance = diff.quantization_tables(50)
+  luminance, chrominance = jpeg_transform.quantization_tables(50)
   assert luminance[0, 0] == 16 and chrominance[7, 7] == 99
-  luminance, chrominance = diff.quantization_tables(75)   # scale 50: (16 * 50 + 50) // 100 = 8
+  luminance, chrominance = jpeg_transform.quantization_tables(75)   # scale 50: (16 * 50 + 50) // 100 = 8
   assert luminance[0, 0] == 8 and luminance[0, 1] == 6 and chrominance[0, 0] == 9
-  assert diff.quantization_tables(100)[0].max() == 1
-  assert diff.quantization_tables(1)[0].max() == 255 and diff.quantization_tables(10)[0][0, 0] == 80
-  assert diff.zigzag()[:6] == [(0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (0, 2)]
-  assert diff.zigzag_mask(25).sum() == 25 and diff.zigzag_mask(9)[0, 3] == 1 and diff.zigzag_mask(9)[3, 0] == 0
+  assert jpeg_transform.quantization_tables(100)[0].max() == 1
+  assert jpeg_transform.quantization_tables(1)[0].max() == 255 and jpeg_transform.quantization_tables(10)[0][0, 0] == 80
+  assert jpeg_transform.zigzag()[:6] == [(0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (0, 2)]
+  assert jpeg_transform.zigzag_mask(25).sum() == 25 and jpeg_transform.zigzag_mask(9)[0, 3] == 1 and jpeg_transform.zigzag_mask(9)[3, 0] == 0
 
 
 @pytest.mark.parametrize("spec, floor", [("blur:1", 80), ("resize:0.5", 48), ("crop:0.9", 50)])
@@ -97,7 +97,7 @@ def test_straight_through_rounding_passes_the_gradient_unchanged():
   x = jnp.linspace(0.01, 0.99, 48).reshape(1, 4, 4, 3)
   assert np.allclose(jax.grad(lambda v: jnp.sum(diff.round8(v) * 3.0))(x), 3.0)
   assert np.allclose(diff.round8(x) * 255, np.round(np.asarray(x) * 255))
-  assert float(jax.grad(lambda v: diff.round_cubic(v))(1.25)) == pytest.approx(3 * 0.25 ** 2)
+  assert float(jax.grad(lambda v: jpeg_transform.round_cubic(v))(1.25)) == pytest.approx(3 * 0.25 ** 2)
 
 
 def test_jit_equals_eager(photos):
