@@ -1,15 +1,35 @@
-"""PyTorch reference of the Deep Steganography networks and train step, for speed comparison only.
+"""PyTorch references of jaxsteg's networks and train steps, for speed comparison only, by `config.task`:
 
-Same layers, same loss (MSE(C, C') + β MSE(S, S') with container noise), Adam; NCHW as PyTorch prefers.
-Install with `pip install torch==2.13.0` (CPU wheel). Not used by jaxsteg itself.
+  deepstego   Deep Steganography (here): same layers, same loss (MSE(C, C') + β MSE(S, S') with container
+              noise), Adam.
+  invertible  HiNet-class (benchmarks/torch_invertible.py): same Haar transform, coupling blocks, losses, 8-bit
+              rounding, z and optimizer.
+NCHW as PyTorch prefers. Install with `pip install torch==2.13.0` (CPU wheel). Not used by jaxsteg itself.
 """
 
 from __future__ import annotations
 
 import time
 
+TASKS = ("deepstego", "invertible")   # The tasks with a PyTorch reference.
+
+
+def _check(config) -> None:
+  if config.task not in TASKS:
+    raise ValueError(f"no PyTorch reference for task {config.task!r} (have: {', '.join(TASKS)})")
+
 
 def _build(config, torch):
+  """The reference network(s) of `config.task` (one nn.Module)."""
+  _check(config)
+  if config.task == "invertible":
+    from benchmarks import torch_invertible  # pylint: disable=g-import-not-at-top
+    return torch_invertible.build(config)
+  return _build_deepstego(config, torch)
+
+
+def _build_deepstego(config, torch):
+  """Prep, hide and reveal networks of a Deep Steganography `config.model` (arch blog, light or fast)."""
   nn = torch.nn
   m = config.model
 
@@ -119,13 +139,9 @@ def _build(config, torch):
   return nn.ModuleDict({"prep": preps, "hide": hide, "reveal": reveals})
 
 
-def time_torch(config, size: int, batch: int, steps: int, threads: int = 0) -> dict:
-  """Seconds per train step of the PyTorch reference (after one warm-up step)."""
-  import torch  # pylint: disable=g-import-not-at-top
-  if threads:
-    torch.set_num_threads(threads)
-  torch.manual_seed(0)
-  nets = _build(config, torch)
+def _deepstego_step(config, torch, batch: int, size: int):
+  """A function running one Deep Steganography train step on a random batch -> loss."""
+  nets = _build_deepstego(config, torch)
   opt = torch.optim.Adam(nets.parameters(), lr=config.optim.learning_rate)
   ch, k = config.data.channels, config.model.num_secrets
   cover = torch.rand(batch, ch, size, size)
@@ -144,6 +160,27 @@ def time_torch(config, size: int, batch: int, steps: int, threads: int = 0) -> d
     opt.step()
     return loss
 
+  return step
+
+
+def _invertible_step(config, batch: int, size: int):
+  """A function running one invertible (HiNet-class) train step on a random batch -> loss."""
+  from benchmarks import torch_invertible  # pylint: disable=g-import-not-at-top
+  return torch_invertible.make_train_step(config, torch_invertible.build(config),
+                                          *torch_invertible.example_batch(config, batch, size))
+
+
+def time_torch(config, size: int, batch: int, steps: int, threads: int = 0) -> dict:
+  """Seconds per train step of the PyTorch reference of `config.task` (after one warm-up step)."""
+  _check(config)
+  import torch  # pylint: disable=g-import-not-at-top
+  if threads:
+    torch.set_num_threads(threads)
+  torch.manual_seed(0)
+  if config.task == "invertible":
+    step = _invertible_step(config, batch, size)
+  else:
+    step = _deepstego_step(config, torch, batch, size)
   step()
   t0 = time.perf_counter()
   for _ in range(steps):
