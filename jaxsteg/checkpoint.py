@@ -65,6 +65,17 @@ class Checkpointer:
     later saves of that step can happen); without it, `DamagedCheckpoint` says which step is damaged and which
     to choose with --step. When no step restores, `CheckpointMismatch` (a different config, most likely).
     """
+    return self._restore_newest(step, lambda s: self._restore(s, abstract_state), fallback)
+
+  def restore_entries(self, step: int | None, names: tuple[str, ...], sharding: Any) -> dict:
+    """Only the entries `names` of the saved train state (e.g. 'params' and 'step', not the optimizer state)
+    of `step` (latest if None), every array placed with `sharding`. Their shapes and dtypes come from the
+    checkpoint's own metadata, so no model is traced to derive them, and only these arrays are read (a third
+    of a state with Adam moments). A damaged step raises `DamagedCheckpoint` as `restore` does."""
+    return self._restore_newest(step, lambda s: (self._restore_entries(s, names, sharding), {}), False)[0]
+
+  def _restore_newest(self, step: int | None, restore_step, fallback: bool) -> tuple[Any, dict]:
+    """`restore_step(step)`, or the handling of a damaged step that `restore` describes."""
     step = self.latest_step() if step is None else step
     if step is None:
       raise FileNotFoundError(f"no checkpoint in {self.directory}")
@@ -72,12 +83,12 @@ class Checkpointer:
       raise FileNotFoundError(f"no checkpoint for step {step} in {self.directory}; "
                               f"available: {self.all_steps()}")
     try:
-      return self._restore(step, abstract_state)
+      return restore_step(step)
     except Exception as e:  # pylint: disable=broad-except  (Orbax and TensorStore raise many types.)
       error = e
     for other in sorted((s for s in self.all_steps() if s < step), reverse=True):
       try:
-        restored = self._restore(other, abstract_state)
+        restored = restore_step(other)
       except Exception:  # pylint: disable=broad-except
         continue
       reason = describe_error(error)
@@ -99,6 +110,23 @@ class Checkpointer:
         step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state),
                                       data=ocp.args.JsonRestore()))
     return restored["state"], dict(restored["data"] or {})
+
+  def _restore_entries(self, step: int, names: tuple[str, ...], sharding: Any) -> dict:
+    path = self.directory / str(step) / "state"   # The manager's folder of the item "state".
+    handler = ocp.PyTreeCheckpointHandler()
+    try:
+      saved = handler.metadata(path).tree
+      missing = [n for n in names if n not in saved]
+      if missing:
+        raise KeyError(f"the saved state has no {', '.join(missing)} (it has {', '.join(sorted(saved))})")
+      abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=sharding),
+                              {n: saved[n] for n in names})
+      restore_args = jax.tree.map(
+          lambda a: ocp.ArrayRestoreArgs(sharding=a.sharding, global_shape=a.shape, dtype=a.dtype), abstract)
+      return handler.restore(path, args=ocp.args.PyTreeRestore(item=abstract, restore_args=restore_args,
+                                                                partial_restore=True))
+    finally:
+      handler.close()
 
   def wait(self) -> None:
     self._manager.wait_until_finished()

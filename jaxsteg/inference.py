@@ -7,7 +7,6 @@ import json
 import os
 from typing import Any
 
-import jax
 import ml_collections
 import numpy as np
 
@@ -54,13 +53,11 @@ def load_run(workdir: str, step: int | None = None) -> LoadedRun:
     task = tasks.get_task(config.task)
   except errors.ConfigError as e:
     raise RunError(str(e)) from e
-  mesh = sharding.make_mesh(1)
-  # The key and the dummy batch are made inside the traced function: nothing is computed or compiled for them.
-  abstract = jax.eval_shape(lambda: task.init_state(config, jax.random.key(0), task.dummy_batch(config, 1)))
-  abstract = checkpoint.abstract_with_sharding(abstract, sharding.replicated(mesh))
+  # Only the parameters and the step are read, with the shapes the checkpoint records: nothing is traced or
+  # computed to derive the training state, and the optimizer state is never read.
   ckpt = checkpoint.Checkpointer(ckpt_dir, async_save=False)
   try:
-    state, _ = ckpt.restore(step, abstract)
+    state = ckpt.restore_entries(step, ("params", "step"), sharding.replicated(sharding.make_mesh(1)))
   except FileNotFoundError as e:
     raise RunError(str(e)) from e
   except errors.UserError:

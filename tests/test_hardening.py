@@ -189,6 +189,22 @@ def test_damaged_checkpoint_training_falls_back(damaged_run, caplog):
   assert inference.load_run(workdir).config.task == "bits"   # The CLI now takes step 1 as the latest.
 
 
+def test_load_run_reads_the_saved_parameters_without_tracing_the_training_state(damaged_run, monkeypatch):
+  """The command loads only `params` (and the step) with the checkpoint's own shapes: the task's init_state is
+  never called, and the parameters are those saved."""
+  config, workdir = damaged_run
+  saved = jax.jit(lambda r: bits_task.init_state(config, r, bits_task.dummy_batch(config, 1)))(jax.random.key(0))
+
+  def not_traced(*args):
+    raise AssertionError("load_run traced the training state")
+
+  monkeypatch.setattr(bits_task, "init_state", not_traced)
+  run = inference.load_run(workdir, 1)
+  assert run.step == int(saved["step"])
+  assert jax.tree.structure(run.params) == jax.tree.structure(saved["params"])
+  jax.tree.map(np.testing.assert_array_equal, run.params, saved["params"])
+
+
 def _reference_plan(body, num_bits, ber):
   """The parity and inner code search one choice at a time (what `plan.plan` evaluates all at once)."""
   from jaxsteg.payload import plan as plan_lib, spec  # pylint: disable=g-import-not-at-top,multiple-imports
