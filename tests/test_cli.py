@@ -154,3 +154,18 @@ def test_console_script_exit_code(tmp_path):
   assert proc.returncode == 2
   assert proc.stderr.strip().splitlines() == [f"jaxsteg: error: stego image {str(tmp_path / 'none.png')!r} "
                                               "does not exist"]
+
+
+def test_the_command_path_imports_no_dataset_library():
+  """What `jaxsteg hide` / `hide-text` import to load a run and hide: no dataset library (grain, TFDS, which the
+  task modules need only to make training and held-out data), no plotting, no web server."""
+  code = ("import sys\n"
+          "from jaxsteg import cli, inference, operations\n"
+          "from jaxsteg.tasks import bits, deepstego\n"
+          "from jaxsteg.payload import channel, codec\n"
+          "unwanted = ('grain', 'tensorflow_datasets', 'tensorflow', 'matplotlib', 'flask')\n"
+          "print(sorted(m for m in unwanted if m in sys.modules))\n")
+  proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                        cwd=os.path.dirname(os.path.dirname(__file__)))
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert proc.stdout.strip() == "[]", proc.stdout

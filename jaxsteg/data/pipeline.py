@@ -14,16 +14,19 @@ batches independent of the process count (the in-memory embedded data always beh
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import grain
 import ml_collections
 import numpy as np
 
 from jaxsteg import errors
 from jaxsteg.data import datasets
 from jaxsteg.data import embedded
+
+if TYPE_CHECKING:   # grain is imported where datasets are made, not by a command that only loads a model.
+  import grain
 
 
 def _process_info(process_index, process_count):
@@ -33,24 +36,32 @@ def _process_info(process_index, process_count):
   return process_index, process_count
 
 
-class _BlockRows(grain.MapDataset):
-  """Rows [offset, offset + block) of every consecutive `stride` elements of the parent, in order."""
+@functools.cache
+def _block_rows_type() -> type:
+  """`BlockRows`, a grain.MapDataset: made on first use, so that importing this module (every task does, and
+  the `jaxsteg` command loads a task to hide an image) does not import grain."""
+  import grain  # pylint: disable=g-import-not-at-top
 
-  def __init__(self, parent: grain.MapDataset, stride: int, offset: int, block: int):
-    super().__init__(parent)
-    self._stride, self._offset, self._block = stride, offset, block
+  class BlockRows(grain.MapDataset):
+    """Rows [offset, offset + block) of every consecutive `stride` elements of the parent, in order."""
 
-  def __len__(self) -> int:
-    return len(self._parent) // self._stride * self._block
+    def __init__(self, parent: grain.MapDataset, stride: int, offset: int, block: int):
+      super().__init__(parent)
+      self._stride, self._offset, self._block = stride, offset, block
 
-  def __getitem__(self, index):
-    if isinstance(index, slice):
-      return self.slice(index)
-    b, j = divmod(int(index), self._block)
-    return self._parent[b * self._stride + self._offset + j]
+    def __len__(self) -> int:
+      return len(self._parent) // self._stride * self._block
 
-  def __str__(self) -> str:
-    return f"BlockRows(stride={self._stride}, offset={self._offset}, block={self._block})"
+    def __getitem__(self, index):
+      if isinstance(index, slice):
+        return self.slice(index)
+      b, j = divmod(int(index), self._block)
+      return self._parent[b * self._stride + self._offset + j]
+
+    def __str__(self) -> str:
+      return f"BlockRows(stride={self._stride}, offset={self._offset}, block={self._block})"
+
+  return BlockRows
 
 
 def process_batches(ds: grain.MapDataset, global_batch: int, process_index: int | None = None,
@@ -62,13 +73,14 @@ def process_batches(ds: grain.MapDataset, global_batch: int, process_index: int 
   if global_batch % pc:
     raise errors.ConfigError(f"global batch {global_batch} does not divide by {pc} processes")
   local = global_batch // pc
-  rows = ds if pc == 1 else _BlockRows(ds, global_batch, pi * local, local)
+  rows = ds if pc == 1 else _block_rows_type()(ds, global_batch, pi * local, local)
   return rows.batch(local, drop_remainder=True)
 
 
 def example_stream(make_example, *, seed: int, global_batch: int, process_index: int | None = None,
                    process_count: int | None = None) -> grain.MapDataset:
   """This process's batches of the infinite stream whose example i is make_example(i, rng(seed, i))."""
+  import grain  # pylint: disable=g-import-not-at-top
   ds = grain.MapDataset.range(sys.maxsize).seed(seed).random_map(make_example)
   return process_batches(ds, global_batch, process_index, process_count)
 
@@ -151,6 +163,7 @@ def make_train_dataset(data: ml_collections.ConfigDict, *, num_secrets: int, glo
 
 def make_train_iter(ds: grain.MapDataset, state: dict | None = None):
   """A checkpointable iterator over `ds`, optionally restored to `state` (from `iterator.get_state()`)."""
+  import grain  # pylint: disable=g-import-not-at-top
   it = iter(ds.to_iter_dataset(grain.ReadOptions(num_threads=2, prefetch_buffer_size=4)))
   if state is not None:
     it.set_state(state)

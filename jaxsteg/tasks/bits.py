@@ -18,7 +18,8 @@ evaluator (the exact text path over every held-out cover).
 
 from __future__ import annotations
 
-import grain
+from typing import TYPE_CHECKING
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -32,6 +33,9 @@ from jaxsteg import tasks
 from jaxsteg.attacks import channel
 from jaxsteg.data import pipeline
 from jaxsteg.models import dense
+
+if TYPE_CHECKING:   # Annotations only: grain is imported where the datasets are made.
+  import grain
 
 NETWORKS = ("encoder", "decoder", "critic")
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
-import grain
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -37,6 +37,9 @@ from jaxsteg import optim
 from jaxsteg.data import pipeline
 from jaxsteg.models import cloak_text as models
 from jaxsteg.tasks import deepstego
+
+if TYPE_CHECKING:   # Annotations only: grain is imported where the datasets are made.
+  import grain
 
 SIDE = 28
 CHARS = SIDE * SIDE
