@@ -157,13 +157,15 @@ def test_console_script_exit_code(tmp_path):
 
 
 def test_the_command_path_imports_no_dataset_library():
-  """What `jaxsteg hide` / `hide-text` import to load a run and hide: no dataset library (grain, TFDS, which the
-  task modules need only to make training and held-out data), no plotting, no web server."""
+  """What `jaxsteg hide` / `hide-text` import to load a run, plan a message and hide: no dataset library (grain,
+  TFDS, which the task modules need only to make training and held-out data), no scipy.stats (slower to
+  import than planning takes), no plotting, no web server."""
   code = ("import sys\n"
           "from jaxsteg import cli, inference, operations\n"
           "from jaxsteg.tasks import bits, deepstego\n"
-          "from jaxsteg.payload import channel, codec\n"
-          "unwanted = ('grain', 'tensorflow_datasets', 'tensorflow', 'matplotlib', 'flask')\n"
+          "from jaxsteg.payload import channel, codec, plan\n"
+          "plan.capacity(400, 640, 2, ber=plan.max_ber(1600, 640 * 400 * 2), encrypted=True)\n"
+          "unwanted = ('grain', 'tensorflow_datasets', 'tensorflow', 'scipy.stats', 'matplotlib', 'flask')\n"
           "print(sorted(m for m in unwanted if m in sys.modules))\n")
   proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                         cwd=os.path.dirname(os.path.dirname(__file__)))

@@ -221,3 +221,18 @@ def test_a_decomposed_accent_passphrase_opens_the_same_message():
   assert P.decode_text(legacy, passphrase=decomposed) == "old message"
   with pytest.raises(P.AuthenticationFailed):
     P.decode_text(legacy, passphrase="cafe creme")
+
+
+def test_planner_binomial_is_scipy_stats_binom():
+  """The planner's binomial sf, pmf and log sf (SciPy's ufuncs, without importing scipy.stats) give exactly what
+  `scipy.stats.binom` gives over the arguments it asks for (0 ≤ k < n ≤ 255 + parity, any p), so the plans, and
+  the capacity they allow, are unchanged."""
+  from scipy import stats  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+  n = rng.integers(1, 600, 20000)
+  k = rng.integers(0, n)
+  p = np.concatenate([rng.random(19998) ** 4, [0.0, 1.0]])
+  sf, pmf = PL._binomial()  # pylint: disable=protected-access
+  np.testing.assert_array_equal(sf(k, n, p), stats.binom.sf(k, n, p))
+  np.testing.assert_array_equal(pmf(k, n, p), stats.binom.pmf(k, n, p))
+  np.testing.assert_array_equal(PL._binom_logsf(k, n, p), stats.binom.logsf(k, n, p))  # pylint: disable=protected-access

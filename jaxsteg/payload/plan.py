@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -77,18 +78,36 @@ def _byte_error(ber: float, tiles: int, inner: int) -> float:
   return min(1.0, 8.0 * convcode.bit_error_bound(tiles * convcode.equivalent_es_n0(ber), inner))
 
 
+@functools.cache
+def _binomial() -> tuple[Callable, Callable]:
+  """(sf, pmf) of the binomial distribution, ufuncs of (k, n, p): the functions `scipy.stats.binom` evaluates,
+  so the values are the same for 0 ≤ k < n (all the planner asks), without importing scipy.stats, which
+  takes longer (0.5-1 s) than the whole plan search. SciPy without them: `scipy.stats.binom`'s own."""
+  try:
+    from scipy.special import _ufuncs  # pylint: disable=g-import-not-at-top
+    return _ufuncs._binom_sf, _ufuncs._binom_pmf  # pylint: disable=protected-access
+  except (ImportError, AttributeError):
+    from scipy import stats  # pylint: disable=g-import-not-at-top
+    return stats.binom.sf, stats.binom.pmf
+
+
+def _binom_logsf(k, n, p):
+  """log P(X > k), X ~ Binomial(n, p), for 0 ≤ k < n (as `scipy.stats.binom.logsf`: the log of the sf)."""
+  with np.errstate(divide="ignore"):
+    return np.log(_binomial()[0](k, n, p))
+
+
 def header_log_failure(ber: float) -> float:
   byte_error = _byte_error(min(max(ber, spec.MIN_PLANNING_BER), 0.5), spec.HEADER_COPIES, spec.HEADER_RATE)
-  from scipy import stats  # pylint: disable=g-import-not-at-top
-  return float(stats.binom.logsf(spec.HEADER_NSYM // 2, spec.HEADER_BYTES + spec.HEADER_NSYM, byte_error))
+  return float(_binom_logsf(spec.HEADER_NSYM // 2, spec.HEADER_BYTES + spec.HEADER_NSYM, byte_error))
 
 
 def _byte_errors(ber: float, tiles: np.ndarray, inner: int) -> np.ndarray:
-  """`_byte_error` for an array of tile counts (one scipy call instead of one per count)."""
-  from scipy import special, stats  # pylint: disable=g-import-not-at-top
+  """`_byte_error` for an array of tile counts (one call of each function instead of one per count)."""
+  from scipy import special  # pylint: disable=g-import-not-at-top
   if inner == 1:
-    voted = stats.binom.sf(tiles // 2, tiles, ber) + np.where(tiles % 2 == 0, 0.5 * stats.binom.pmf(
-        tiles // 2, tiles, ber), 0.0)
+    sf, pmf = _binomial()
+    voted = sf(tiles // 2, tiles, ber) + np.where(tiles % 2 == 0, 0.5 * pmf(tiles // 2, tiles, ber), 0.0)
     return 1.0 - (1.0 - voted) ** 8
   es_n0 = tiles * convcode.equivalent_es_n0(ber)
   bound = sum(b_d * 0.5 * special.erfc(np.sqrt(d * es_n0)) for d, b_d in convcode.distance_spectrum(inner))
@@ -97,12 +116,11 @@ def _byte_errors(ber: float, tiles: np.ndarray, inner: int) -> np.ndarray:
 
 def _log_failures(n_bytes: int, nsyms: np.ndarray, byte_error: np.ndarray) -> np.ndarray:
   """`_log_failure` for arrays of parities and byte error rates."""
-  from scipy import stats  # pylint: disable=g-import-not-at-top
   k = 255 - nsyms
   full, rest = np.divmod(n_bytes, k)
   with np.errstate(divide="ignore"):
-    a = np.where(full > 0, np.log(np.maximum(full, 1)) + stats.binom.logsf(nsyms // 2, 255, byte_error), -np.inf)
-    b = np.where(rest > 0, stats.binom.logsf(nsyms // 2, rest + nsyms, byte_error), -np.inf)
+    a = np.where(full > 0, np.log(np.maximum(full, 1)) + _binom_logsf(nsyms // 2, 255, byte_error), -np.inf)
+    b = np.where(rest > 0, _binom_logsf(nsyms // 2, rest + nsyms, byte_error), -np.inf)
   return np.logaddexp(a, b)
 
 
