@@ -167,6 +167,46 @@ def test_refinement_lowers_bit_errors_keeps_the_psnr_floor_and_treats_examples_i
   np.testing.assert_array_equal(alone, refined[1])
 
 
+def test_hide_text_refines_only_when_the_encoders_container_has_too_many_errors():
+  """hide-text reads the encoder's own container first and runs the refining program only when the receiver
+  finds more bit errors in it than the refinement would stop at (then with the message's tolerance)."""
+  config = bits_embedded.get_config("tiny")
+  depth = config.model.depth
+  cover = np.random.default_rng(0).integers(30, 225, (96, 96, 3), dtype=np.uint8)
+
+  def embed(params, covers, bits):   # The least significant bit of the first `depth` channels.
+    del params
+    c = np.round(np.asarray(covers) * 255.0)
+    c[..., :depth] += np.asarray(bits) - c[..., :depth] % 2
+    return c / 255.0
+
+  def decode(params, containers):
+    del params
+    return np.round(np.asarray(containers) * 255.0)[..., :depth] % 2 * 2.0 - 1.0
+
+  refined = []
+
+  def refine(params, covers, bits, enough):
+    refined.append(int(enough))
+    return embed(params, covers, bits)
+
+  def never(*args):
+    raise AssertionError("hide-text encodes with the encoder's container or with a tolerance, not with `encode`")
+
+  text = "The quick brown fox. " * 8
+  _, logits, measured = channel.hide_text(config, None, cover, text, fns=channel.HostChannel(
+      never, decode, 1, refine, embed))
+  assert not refined and measured == 0.0 and codec.decode_text(logits) == text
+  flips = np.random.default_rng(1).random((96, 96, depth)) < 0.3
+
+  def misread(params, containers):
+    return np.where(flips, -1.0, 1.0) * decode(params, containers)
+
+  with pytest.raises(codec.PayloadTooLarge):   # 30 % errors: refined (here in vain), then refused.
+    channel.hide_text(config, None, cover, text, fns=channel.HostChannel(never, misread, 1, refine, embed))
+  assert len(refined) == 1 and refined[0] < 0.3 * flips.size
+
+
 def ml_override(config, **eval_fields):
   c = config.copy_and_resolve_references()
   c.eval.update(eval_fields)

@@ -37,11 +37,13 @@ PROBE_MARGIN = (1.5, 0.005)   # [inf] Plan for 1.5 × the probed bit error rate 
 class HostChannel(NamedTuple):
   """Jitted batch functions on `devices` (the batch is split over them): encode (refining when the config
   says so) and decode; encode_upto(params, covers, bits, enough) refines only until at most `enough` bit errors
-  per container remain (`with_tolerance`)."""
+  per container remain (`with_tolerance`); embed(params, covers, bits) is the encoder's own 8-bit container,
+  never refined (`unrefined`)."""
   encode: Callable
   decode: Callable
   devices: int
   encode_upto: Callable | None = None
+  embed: Callable | None = None
 
 
 def with_tolerance(fns: HostChannel, max_errors: int) -> HostChannel:
@@ -49,8 +51,13 @@ def with_tolerance(fns: HostChannel, max_errors: int) -> HostChannel:
   config's own tolerance): the code that carries the message corrects the rest."""
   if fns.encode_upto is None:
     return fns
-  return HostChannel(functools.partial(fns.encode_upto, enough=np.int32(max_errors)), fns.decode, fns.devices,
-                     fns.encode_upto)
+  return fns._replace(encode=functools.partial(fns.encode_upto, enough=np.int32(max_errors)))
+
+
+def unrefined(fns: HostChannel) -> HostChannel:
+  """`fns` whose encode is the encoder's own container, not refined (a program without the refinement loop,
+  so quicker to trace, to compile and to run)."""
+  return fns if fns.embed is None else fns._replace(encode=fns.embed)
 
 
 def host_channel(config: ml_collections.ConfigDict, devices=None) -> HostChannel:
@@ -68,15 +75,17 @@ def _cached_channel(config: ml_collections.ConfigDict, devices: tuple) -> HostCh
   mesh = jax.sharding.Mesh(np.asarray(devices), ("batch",))
   split = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
   whole = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+  plain = lambda p, c, b: metrics.quantize_8bit(fns.hide(p, c, b))  # pylint: disable=unnecessary-lambda-assignment
   if config.eval.get("refine_steps", 0) > 0:
     upto = lambda p, c, b, enough: refine.refine_container(config, fns, p, c, b, enough)[0]  # pylint: disable=unnecessary-lambda-assignment
   else:
-    upto = lambda p, c, b, enough: metrics.quantize_8bit(fns.hide(p, c, b))  # pylint: disable=unnecessary-lambda-assignment
+    upto = lambda p, c, b, enough: plain(p, c, b)  # pylint: disable=unnecessary-lambda-assignment
   encode_upto = jax.jit(upto, in_shardings=(whole, split, split, whole), out_shardings=split)
   return HostChannel(jax.jit(lambda p, c, b: upto(p, c, b, None), in_shardings=(whole, split, split),
                              out_shardings=split),
                      jax.jit(lambda p, c: fns.reveal(p, c), in_shardings=(whole, split), out_shardings=split),
-                     len(devices), lambda p, c, b, enough: encode_upto(p, c, b, enough))
+                     len(devices), lambda p, c, b, enough: encode_upto(p, c, b, enough),
+                     jax.jit(plain, in_shardings=(whole, split, split), out_shardings=split))
 
 
 def _padded(x: np.ndarray, multiple: int) -> np.ndarray:
@@ -178,8 +187,16 @@ def hide_text(config, params, cover: np.ndarray, text: str, passphrase: str | No
   bits = codec.encode_text(text, (h, w, depth), ber=ber, passphrase=passphrase, target_failure=target_failure)
   # Refine only as far as the code needs: until the planning rate of the errors left is within `ber`.
   allowed = 0 if survive is not None else int(max(0.0, (ber - PROBE_MARGIN[1]) / PROBE_MARGIN[0]) * bits.size)
-  container = hide_bits(config, params, cover, bits, with_tolerance(fns or host_channel(config), allowed))
+  fns = fns or host_channel(config)
+  # The encoder's own container first, read as the receiver reads it: when it has no more errors than the
+  # refinement would stop at (the usual case for a message planned with a margin), refining would not take a
+  # step, and neither the refinement program nor its first pass of the decoder is needed.
+  container = hide_bits(config, params, cover, bits, unrefined(fns))
   logits = reveal_logits(config, params, container, fns)
+  if (config.eval.get("refine_steps", 0) > 0
+      and np.sum((logits > 0) != (bits > 0)) > max(allowed, refine.tolerated_errors(config, bits.size))):
+    container = hide_bits(config, params, cover, bits, with_tolerance(fns, allowed))
+    logits = reveal_logits(config, params, container, fns)
   received = logits if survive is None else reveal_logits(config, params, survive.apply(container[None],
                                                                                           seed=0)[0], fns)
   measured = float(np.mean((received > 0) != (bits > 0)))

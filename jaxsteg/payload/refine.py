@@ -16,6 +16,12 @@ from jaxsteg import metrics
 from jaxsteg import tasks
 
 
+def tolerated_errors(config, bits_per_container: int) -> int:
+  """The bit errors per container that the refinement leaves to the error correction (`eval.refine_tolerance`):
+  it stops once every container has at most these (or the caller's `enough`, when more)."""
+  return int(config.eval.get("refine_tolerance", 0.0) * bits_per_container)
+
+
 def refine_container(config, fns: tasks.BitFunctions, params, cover: jnp.ndarray, bits: jnp.ndarray,
                      enough=None) -> tuple[jnp.ndarray, jnp.ndarray]:
   """[inf] Hide-time refinement of containers (after Kishore et al. 2021, "Fixed Neural Network
@@ -49,7 +55,7 @@ def refine_container(config, fns: tasks.BitFunctions, params, cover: jnp.ndarray
     better = err < best_err
     return jnp.where(better[:, None, None, None], x, best_x), jnp.where(better, err, best_err)
 
-  tolerated = int(ev.get("refine_tolerance", 0.0) * bits[0].size)   # Bit errors per container left to the code.
+  tolerated = tolerated_errors(config, bits[0].size)
   enough = tolerated if enough is None else jnp.maximum(tolerated, enough)
 
   def cond(carry):
@@ -66,6 +72,9 @@ def refine_container(config, fns: tasks.BitFunctions, params, cover: jnp.ndarray
   x0 = fns.hide(params, cover, bits)
   _, err0 = objective(x0)
   carry = (jnp.zeros((), jnp.int32), x0, tx.init(x0), x0, err0)
-  _, x, _, best_x, best_err = jax.lax.while_loop(cond, body, carry)
-  best_x, best_err = keep_best(x, objective(x)[1], best_x, best_err)   # The last update is checked too.
+  steps, x, _, best_x, best_err = jax.lax.while_loop(cond, body, carry)
+  # The last update is checked too; without any (the encoder's container already decodes well enough, the usual
+  # case of a message planned with a margin) x is x0, checked above: one pass of the decoder fewer.
+  best_x, best_err = jax.lax.cond(steps > 0, lambda: keep_best(x, objective(x)[1], best_x, best_err),
+                                  lambda: (best_x, best_err))
   return metrics.quantize_8bit(best_x), best_err
