@@ -5,7 +5,9 @@ tree and, with --before-root, for another tree of jaxsteg (e.g. `git archive <co
   python benchmarks/cli_latency.py --bits-workdir runs/bits_embedded --image-workdir runs/deepstego_embedded \\
       [--before-root DIR] [--repeats 2]
 
-Every hide-text container is read back with reveal-text and compared with the text. Prints a table.
+Every hide-text container is read back with reveal-text and compared with the text. Prints a table with the
+wall and CPU seconds (user + sys) of each call and the machine's 1-minute load average after it: on a shared
+machine the CPU seconds are the number to compare.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def main(argv=None) -> int:
     f.write(text)
   trees = [("this tree", ROOT, args.repeats)] + ([("before", os.path.abspath(args.before_root),
                                                    args.before_repeats or args.repeats)] if args.before_root else [])
-  rows = []
+  rows, load = [], os.getloadavg()[0]
   for label, root, repeats in trees:
     env = dict(os.environ, PYTHONPATH=root, JAXSTEG_CACHE=os.path.join(tmp, f"cache-{len(rows)}"))
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
@@ -81,16 +83,17 @@ def main(argv=None) -> int:
       if not proc.returncode:
         back = _run(root, ["reveal-text", "--workdir", args.bits_workdir, "--stego", stego], env)[1]
         exact = "yes" if back.returncode == 0 and back.stdout == text + "\n" else "NO"
-      rows.append((label, f"hide-text 4 KiB, 640x400, call {i + 1}", seconds, exact))
+      rows.append((label, f"hide-text 4 KiB, 640x400, call {i + 1}", seconds, exact, os.getloadavg()[0]))
       seconds, proc = _run(root, ["hide", "--workdir", args.image_workdir, "--cover", cover, "--secret", secret,
                                   "--out", os.path.join(tmp, f"container-{label[0]}{i}.png")], env)
-      rows.append((label, f"hide 640x400, call {i + 1}", seconds, "ok" if proc.returncode == 0 else "failed"))
+      rows.append((label, f"hide 640x400, call {i + 1}", seconds, "ok" if proc.returncode == 0 else "failed",
+                   os.getloadavg()[0]))
       print(rows[-2], rows[-1], flush=True)
-  print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
-  print("| code      | command                              | wall s | CPU s | text exact |")
-  print("|-----------|--------------------------------------|--------|-------|------------|")
-  for label, what, (wall, cpu), exact in rows:
-    print(f"| {label:<9} | {what:<36} | {wall:>6.1f} | {cpu:>5.1f} | {exact:<10} |", flush=True)
+  print(f"load average at the start: {load:.1f}, at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+  print("| code      | command                              | wall s | CPU s | text exact | load |")
+  print("|-----------|--------------------------------------|--------|-------|------------|------|")
+  for label, what, (wall, cpu), exact, after in rows:
+    print(f"| {label:<9} | {what:<36} | {wall:>6.1f} | {cpu:>5.1f} | {exact:<10} | {after:>4.1f} |", flush=True)
   return 0
 
 

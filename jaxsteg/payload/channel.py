@@ -11,7 +11,8 @@ message container, decoded) and `design_ber` adds the planning margin.
 planned for the highest error rate at which it still fits (`plan.max_ber`), embedded, and the error rate of
 that very container is the measurement: when its planning rate (`design_ber`) is within what the code was
 planned for, the message meets the target there (fitting is monotone in the rate); otherwise it does not fit
-this cover at its measured rate and is refused, as a probe would have refused it.
+this cover at its measured rate and is refused, as a probe would have refused it. The encoder's own container
+is read first: the refinement runs only when it has more bit errors than refining would stop at.
 """
 
 from __future__ import annotations
