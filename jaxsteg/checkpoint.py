@@ -21,6 +21,9 @@ from jaxsteg import errors
 from jaxsteg import files
 
 
+PREVIOUS_CONFIG = "config.previous.json"   # A workdir's config before a resume with changed settings.
+
+
 class Checkpointer:
   """A thin wrapper over `ocp.CheckpointManager` with our save policy and items."""
 
@@ -200,6 +203,6 @@ def write_config(workdir: str | epath.Path, config_json: str) -> list[str]:
     if changes:
       logging.warning("%s held a different config; the run continues with the new one (the old one is kept as "
                       "config.previous.json). Changed: %s", path, "; ".join(changes))
-      files.atomic_write(path.parent / "config.previous.json", path.read_text())
+      files.atomic_write(path.parent / PREVIOUS_CONFIG, path.read_text())
   files.atomic_write(path, json.dumps(new, indent=2, sort_keys=True))
   return changes

@@ -205,6 +205,20 @@ def test_load_run_reads_the_saved_parameters_without_tracing_the_training_state(
   jax.tree.map(np.testing.assert_array_equal, run.params, saved["params"])
 
 
+def test_config_changed_after_training_is_named(damaged_run, tmp_path, capsys):
+  """A run resumed with another model (config.json rewritten, the old one kept as config.previous.json) whose
+  checkpoints hold the earlier model: one line naming config.previous.json, not a traceback."""
+  config, workdir = damaged_run
+  changed = config.copy_and_resolve_references()
+  changed.model.width = 2 * config.model.width
+  checkpoint.write_config(workdir, changed.to_json())
+  plain = tmp_path / "plain.png"
+  Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(plain)
+  assert cli.main(["reveal-text", "--workdir", workdir, "--stego", str(plain), "--step", "1"]) == 2
+  err = capsys.readouterr().err
+  assert err.count("\n") == 1 and "another model than config.json" in err and "config.previous.json" in err, err
+
+
 def _reference_plan(body, num_bits, ber):
   """The parity and inner code search one choice at a time (what `plan.plan` evaluates all at once)."""
   from jaxsteg.payload import plan as plan_lib, spec  # pylint: disable=g-import-not-at-top,multiple-imports

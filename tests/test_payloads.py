@@ -235,4 +235,5 @@ def test_planner_binomial_is_scipy_stats_binom():
   sf, pmf = PL._binomial()  # pylint: disable=protected-access
   np.testing.assert_array_equal(sf(k, n, p), stats.binom.sf(k, n, p))
   np.testing.assert_array_equal(pmf(k, n, p), stats.binom.pmf(k, n, p))
-  np.testing.assert_array_equal(PL._binom_logsf(k, n, p), stats.binom.logsf(k, n, p))  # pylint: disable=protected-access
+  logsf = PL._binom_logsf  # pylint: disable=protected-access
+  np.testing.assert_array_equal(logsf(k, n, p), stats.binom.logsf(k, n, p))
