@@ -36,10 +36,11 @@ PROBE_MARGIN = (1.5, 0.005)   # [inf] Plan for 1.5 × the probed bit error rate 
 
 
 class HostChannel(NamedTuple):
-  """Jitted batch functions on `devices` (the batch is split over them): encode (refining when the config
-  says so) and decode; encode_upto(params, covers, bits, enough) refines only until at most `enough` bit errors
-  per container remain (`with_tolerance`); embed(params, covers, bits) is the encoder's own 8-bit container,
-  never refined (`unrefined`)."""
+  """Batch functions on `devices` (the batch is split over them): encode (refining when the config says so)
+  and decode; encode_upto(params, covers, bits, enough) refines only until at most `enough` bit errors per
+  container remain (`with_tolerance`); embed(params, covers, bits) is the encoder's own 8-bit container, never
+  refined (`unrefined`). Each is one jitted program, except a refining encode: jitted steps in a host loop
+  (`jaxsteg.payload.refine`)."""
   encode: Callable
   decode: Callable
   devices: int
@@ -76,17 +77,22 @@ def _cached_channel(config: ml_collections.ConfigDict, devices: tuple) -> HostCh
   mesh = jax.sharding.Mesh(np.asarray(devices), ("batch",))
   split = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
   whole = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
-  plain = lambda p, c, b: metrics.quantize_8bit(fns.hide(p, c, b))  # pylint: disable=unnecessary-lambda-assignment
+  embed = jax.jit(lambda p, c, b: metrics.quantize_8bit(fns.hide(p, c, b)), in_shardings=(whole, split, split),
+                  out_shardings=split)
   if config.eval.get("refine_steps", 0) > 0:
-    upto = lambda p, c, b, enough: refine.refine_container(config, fns, p, c, b, enough)[0]  # pylint: disable=unnecessary-lambda-assignment
+    pieces = refine.programs(config, fns)
+    jitted = refine.Programs(jax.jit(pieces.start, in_shardings=(whole, split, split)), jax.jit(pieces.step),
+                             jax.jit(pieces.finish))
+
+    def encode_upto(p, c, b, enough=None):
+      # Placed once: the steps keep the shardings of their inputs.
+      p, c, b = jax.device_put(p, whole), jax.device_put(c, split), jax.device_put(b, split)
+      return refine.refine(config, jitted, p, c, b, enough)[0]
   else:
-    upto = lambda p, c, b, enough: plain(p, c, b)  # pylint: disable=unnecessary-lambda-assignment
-  encode_upto = jax.jit(upto, in_shardings=(whole, split, split, whole), out_shardings=split)
-  return HostChannel(jax.jit(lambda p, c, b: upto(p, c, b, None), in_shardings=(whole, split, split),
-                             out_shardings=split),
+    encode_upto = lambda p, c, b, enough=None: embed(p, c, b)  # pylint: disable=unnecessary-lambda-assignment
+  return HostChannel(lambda p, c, b: encode_upto(p, c, b),
                      jax.jit(lambda p, c: fns.reveal(p, c), in_shardings=(whole, split), out_shardings=split),
-                     len(devices), lambda p, c, b, enough: encode_upto(p, c, b, enough),
-                     jax.jit(plain, in_shardings=(whole, split, split), out_shardings=split))
+                     len(devices), encode_upto, embed)
 
 
 def _padded(x: np.ndarray, multiple: int) -> np.ndarray:
