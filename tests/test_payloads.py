@@ -237,3 +237,24 @@ def test_planner_binomial_is_scipy_stats_binom():
   np.testing.assert_array_equal(pmf(k, n, p), stats.binom.pmf(k, n, p))
   logsf = PL._binom_logsf  # pylint: disable=protected-access
   np.testing.assert_array_equal(logsf(k, n, p), stats.binom.logsf(k, n, p))
+
+
+@pytest.mark.parametrize("nsym", [2, 16, 132, 192])
+def test_rs_data_is_reedsolo_decode(nsym):
+  """`codec.rs_data` returns what reedsolo's decoder returns, for streams without byte errors (its numpy
+  syndrome check) and with them (reedsolo corrects them, or refuses them)."""
+  import reedsolo  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(nsym)
+  for errors in (0, 1, 5, 200):
+    body = bytes(rng.integers(0, 256, int(rng.integers(1, 2000)), dtype=np.uint8))
+    code = bytearray(reedsolo.RSCodec(nsym, nsize=255).encode(body))
+    for _ in range(errors):
+      code[int(rng.integers(len(code)))] ^= int(rng.integers(1, 256))
+    try:
+      want = bytes(reedsolo.RSCodec(nsym, nsize=255).decode(bytearray(code))[0])
+    except reedsolo.ReedSolomonError:
+      with pytest.raises(reedsolo.ReedSolomonError):
+        P.rs_data(nsym, bytes(code))
+      continue
+    assert P.rs_data(nsym, bytes(code)) == want
+    assert errors or want == body
