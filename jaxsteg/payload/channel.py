@@ -87,7 +87,7 @@ def _cached_channel(config: ml_collections.ConfigDict, devices: tuple) -> HostCh
     def encode_upto(p, c, b, enough=None):
       # Placed once: the steps keep the shardings of their inputs.
       p, c, b = jax.device_put(p, whole), jax.device_put(c, split), jax.device_put(b, split)
-      return refine.refine(config, jitted, p, c, b, enough)[0]
+      return refine.run(config, jitted, p, c, b, enough)[0]
   else:
     encode_upto = lambda p, c, b, enough=None: embed(p, c, b)  # pylint: disable=unnecessary-lambda-assignment
   return HostChannel(lambda p, c, b: encode_upto(p, c, b),

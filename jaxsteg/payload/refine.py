@@ -5,7 +5,7 @@ the decoder reads it back (almost) without error, its PSNR held above a floor. U
 (`jaxsteg.payload.channel`): the capacity probe, `jaxsteg hide-text` and the text evaluation. Settings:
 `config.eval.refine_*` (0 steps: off, the encoder's container as SteganoGAN sends it).
 
-The refinement is three programs (`Programs`: start, one step, finish) driven by a loop on the host (`refine`),
+The refinement is three programs (`Programs`: start, one step, finish) driven by a loop on the host (`run`),
 not one program with a `while_loop`: XLA on CPU runs the decoder's gradient ~8x slower as the body of a loop
 than as a program of its own (7 s against 0.8 s a step on a 640×400 cover), and a step costs far more than
 the call and the one number (the bit errors left) that the host reads back after it.
@@ -32,7 +32,7 @@ def tolerated_errors(config, bits_per_container: int) -> int:
 
 class Programs(NamedTuple):
   """The refinement of containers as pure functions of (params, cover (B, H, W, C) in [0, 1], bits (B, H, W, D)
-  in {0, 1}, ...), each to be jitted (`refine` calls them):
+  in {0, 1}, ...), each to be jitted (`run` calls them):
 
   start(params, cover, bits) -> state: the encoder's containers and their bit errors
   step(params, cover, bits, state) -> state: one Adam step on every container
@@ -90,7 +90,7 @@ def programs(config, fns: tasks.BitFunctions) -> Programs:
   return Programs(start, step, finish)
 
 
-def refine(config, jitted: Programs, params, cover, bits, enough: int | None = None) -> tuple[jax.Array, jax.Array]:
+def run(config, jitted: Programs, params, cover, bits, enough: int | None = None) -> tuple[jax.Array, jax.Array]:
   """Refines containers with the jitted `programs(config, ...)`: steps until `eval.refine_steps` have run or
   every rounded container decodes with at most `tolerated_errors` of its bits wrong (or `enough`, when the
   caller's code tolerates more); returns `finish`'s (containers on the 8-bit grid, errors (B,)). Arguments as
