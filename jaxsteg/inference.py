@@ -68,20 +68,20 @@ def load_run(workdir: str, step: int | None = None) -> LoadedRun:
                    f"was it written by a different config?") from e
   finally:
     ckpt.close()
-  if os.path.exists(os.path.join(workdir, checkpoint.PREVIOUS_CONFIG)):
-    check_params(config, task, state["params"], ckpt_dir)
+  check_params(config, task, state["params"], ckpt_dir)
   return LoadedRun(config, task, state["params"], int(np.asarray(state["step"])))
 
 
 def check_params(config: ml_collections.ConfigDict, task: Any, params: Any, ckpt_dir: str) -> None:
   """`RunError` unless `params` have the shapes of the model `config` describes. The parameters are restored
-  with the checkpoint's own shapes, so a config.json that no longer describes them (a run resumed with changed
-  settings, whose restore then failed) is found here, by tracing the model's initialisation (not computing it);
-  `load_run` checks when the workdir's config has changed since training began (config.previous.json)."""
+  with the checkpoint's own shapes, so a config.json that no longer describes them (edited by hand, or a run
+  resumed with changed settings whose restore then failed) is found here, by tracing the model's initialisation
+  (not computing it: ~0.1 s), rather than as a traceback from the first network call."""
   expected = jax.eval_shape(lambda: task.init_state(config, jax.random.key(0), task.dummy_batch(config, 1)))
   want = jax.tree.map(lambda a: f"{a.shape} {a.dtype}", expected["params"])
   got = jax.tree.map(lambda a: f"{a.shape} {a.dtype}", params)
   if jax.tree.structure(want) != jax.tree.structure(got) or jax.tree.leaves(want) != jax.tree.leaves(got):
-    raise RunError(f"the checkpoint in {ckpt_dir} holds another model than config.json describes (config.json "
-                   f"changed after training began; the config it was trained with may be "
-                   f"{checkpoint.PREVIOUS_CONFIG})")
+    hint = (f"; the config it was trained with may be {checkpoint.PREVIOUS_CONFIG}"
+            if os.path.exists(os.path.join(os.path.dirname(ckpt_dir), checkpoint.PREVIOUS_CONFIG)) else "")
+    raise RunError(f"the checkpoint in {ckpt_dir} holds another model than config.json describes (was config.json "
+                   f"changed after training?{hint})")
