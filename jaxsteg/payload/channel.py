@@ -49,7 +49,7 @@ class HostChannel(NamedTuple):
 
 
 def with_tolerance(fns: HostChannel, max_errors: int) -> HostChannel:
-  """`fns` whose encode stops refining once a container has at most `max_errors` bit errors (never before the
+  """`fns` whose encode stops refining once a container has at most `max_errors` bit errors (instead of the
   config's own tolerance): the code that carries the message corrects the rest."""
   if fns.encode_upto is None:
     return fns
@@ -200,8 +200,7 @@ def hide_text(config, params, cover: np.ndarray, text: str, passphrase: str | No
   # step, and neither the refinement program nor its first pass of the decoder is needed.
   container = hide_bits(config, params, cover, bits, unrefined(fns))
   logits = reveal_logits(config, params, container, fns)
-  if (config.eval.get("refine_steps", 0) > 0
-      and np.sum((logits > 0) != (bits > 0)) > max(allowed, refine.tolerated_errors(config, bits.size))):
+  if config.eval.get("refine_steps", 0) > 0 and np.sum((logits > 0) != (bits > 0)) > allowed:
     container = hide_bits(config, params, cover, bits, with_tolerance(fns, allowed))
     logits = reveal_logits(config, params, container, fns)
   received = logits if survive is None else reveal_logits(config, params, survive.apply(container[None],

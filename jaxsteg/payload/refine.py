@@ -26,7 +26,7 @@ from jaxsteg import tasks
 
 def tolerated_errors(config, bits_per_container: int) -> int:
   """The bit errors per container that the refinement leaves to the error correction (`eval.refine_tolerance`):
-  it stops once every container has at most these (or the caller's `enough`, when more)."""
+  it stops once every container has at most these (or the caller's `enough`, when given)."""
   return int(config.eval.get("refine_tolerance", 0.0) * bits_per_container)
 
 
@@ -92,11 +92,10 @@ def programs(config, fns: tasks.BitFunctions) -> Programs:
 
 def run(config, jitted: Programs, params, cover, bits, enough: int | None = None) -> tuple[jax.Array, jax.Array]:
   """Refines containers with the jitted `programs(config, ...)`: steps until `eval.refine_steps` have run or
-  every rounded container decodes with at most `tolerated_errors` of its bits wrong (or `enough`, when the
-  caller's code tolerates more); returns `finish`'s (containers on the 8-bit grid, errors (B,)). Arguments as
+  every rounded container decodes with at most `tolerated_errors` of its bits wrong (or `enough`, what the
+  caller's code tolerates, more or fewer); returns `finish`'s (containers on the 8-bit grid, errors (B,)). Arguments as
   for `Programs`, already on their devices."""
-  limit = tolerated_errors(config, int(np.prod(bits.shape[1:])))
-  limit = limit if enough is None else max(limit, int(enough))
+  limit = tolerated_errors(config, int(np.prod(bits.shape[1:]))) if enough is None else int(enough)
   state = jitted.start(params, cover, bits)
   steps = 0
   while steps < config.eval.refine_steps and np.any(np.asarray(state[3]) > limit):
