@@ -85,6 +85,11 @@ class Source:
   def containers(self, covers: np.ndarray, split: str, seed: int, held_out: bool) -> np.ndarray:
     raise NotImplementedError
 
+  def group_name(self, group: int) -> str:
+    """The name of a held-out pair's group: its photograph."""
+    from jaxsteg.data import embedded  # pylint: disable=g-import-not-at-top
+    return embedded.TEST_IMAGES[int(group)]
+
   def pairs(self, split: str, n: int | None = None, seed: int = 0) -> Pairs:
     """n pairs of `split` ('train' or 'test'); n None: the fixed held-out set (the same for every source)."""
     covers, groups = self.covers(split, n, seed)
@@ -157,6 +162,10 @@ class ModelSource(Source):
     xs = np.stack([cut(sources.x[int(i)], rng) for i in x_idx])
     pasted = np.stack([self.task.paste_message(x, sources.messages[int(j)], side)[0] for x, j in zip(xs, m_idx)])
     return {"y": ys, "x": xs, "pasted": pasted, "y_index": y_idx}
+
+  def group_name(self, group: int) -> str:
+    from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
+    return f"domain image {int(group)}" if self.kind is tasks.DomainCipher else super().group_name(group)
 
   def pairs(self, split: str, n: int | None = None, seed: int = 0) -> Pairs:
     import jax  # pylint: disable=g-import-not-at-top

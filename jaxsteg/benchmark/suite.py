@@ -38,13 +38,19 @@ def _quality(workdir: str, step: int) -> dict[str, float]:
     return json.load(f)["metrics"]
 
 
-def _cnn(spec: str, arch: str, steps: int, workdir: str, seed: int) -> dict[str, Any]:
-  """Trains the CNN detector `arch` on the pairs of `spec` in `workdir`; its held-out detection numbers."""
+def _cnn_config(spec: str, arch: str, steps: int, seed: int, size: int) -> ml_collections.ConfigDict:
   from configs import steganalysis_embedded  # pylint: disable=g-import-not-at-top
-  from jaxsteg import train  # pylint: disable=g-import-not-at-top
   config = steganalysis_embedded.get_config(f"arch={arch},steps={steps}")
   config.hider.spec = spec
   config.seed = seed
+  config.data.size = size
+  return config
+
+
+def _cnn(spec: str, arch: str, steps: int, workdir: str, seed: int, size: int) -> dict[str, Any]:
+  """Trains the CNN detector `arch` on the pairs of `spec` in `workdir`; its held-out detection numbers."""
+  from jaxsteg import train  # pylint: disable=g-import-not-at-top
+  config = _cnn_config(spec, arch, steps, seed, size)
   t = time.time()
   train.train_and_evaluate(config, workdir)
   with open(os.path.join(workdir, "eval", str(config.num_train_steps), "detection.json"), encoding="utf-8") as f:
@@ -57,17 +63,26 @@ def evaluate_source(spec: str, outdir: str, opts: dict) -> dict[str, Any]:
   """Every attack on one model or baseline; its entry of report.json."""
   from jaxsteg.attacks import pairs  # pylint: disable=g-import-not-at-top
   from jaxsteg.evaluators import robustness, steganalysis  # pylint: disable=g-import-not-at-top,multiple-imports
+  from jaxsteg.tasks import steganalysis as detector_task  # pylint: disable=g-import-not-at-top
   t0 = time.time()
-  source = pairs.source(spec, opts["size"])
+  size, seed = int(opts["size"]), int(opts["seed"])
+  source = detector_task.source_of(spec, size)
   entry = dict(pairs.describe(source))
   logging.info("benchmark: %s (%s)", entry["name"], entry["kind"])
-  stega = steganalysis.analyse(source, dict(steganalysis.DEFAULTS, **opts["steganalysis"], size=opts["size"],
-                                            seed=opts["seed"]))
+  # One pool of training pairs and one held-out set per source, made once: the classical detectors train on the
+  # pool's first `train_pairs`, the CNN detectors on all of it (the same cache serves their training loop).
+  stega_opts = dict(steganalysis.DEFAULTS, **opts["steganalysis"], size=size, seed=seed)
+  pool = max([int(stega_opts["train_pairs"])] + [detector_task.num_train_pairs(
+      _cnn_config(spec, arch, opts["cnn_steps"], seed, size)) for arch in opts["cnn"]])
+  train = detector_task.hider_pairs(spec, size, "train", pool, seed)
+  held_out = detector_task.hider_pairs(spec, size, "test", None, seed)
+  entry["pair_seconds"] = time.time() - t0
+  stega = steganalysis.analyse(source, stega_opts, train, held_out)
   entry["steganalysis"], entry["roc"] = dict(stega["detectors"]), dict(stega["roc"])
   entry["detection_curve"] = {"detector": stega.get("curve_detector"), "pairs": stega["curve"]}
   for arch in opts["cnn"]:
     det_dir = os.path.join(outdir, "detectors", entry["name"].replace(":", "_"), arch)
-    res = _cnn(spec, arch, opts["cnn_steps"], det_dir, opts["seed"])
+    res = _cnn(spec, arch, opts["cnn_steps"], det_dir, seed, size)
     entry["steganalysis"][arch] = {k: res[k] for k in res if k not in ("roc",)}
     if "roc" in res:
       entry["roc"][arch] = res["roc"]
@@ -80,7 +95,6 @@ def evaluate_source(spec: str, outdir: str, opts: dict) -> dict[str, Any]:
     result = robustness.analyse(source.task, source.config, source.params, source.task.eval_set(source.config),
                                 rob_opts, source.key)
     entry["robustness"], entry["robustness_main_metric"] = result["distortions"], result["main_metric"]
-    held_out = source.pairs("test", None, seed=opts["seed"])
     entry["_samples"] = (entry["name"], held_out.covers[::max(1, len(held_out.covers) // 3)],
                          held_out.containers[::max(1, len(held_out.containers) // 3)])
   entry["seconds"] = time.time() - t0

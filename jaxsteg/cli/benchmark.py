@@ -27,6 +27,8 @@ def cmd_benchmark(args) -> None:
   if args.cnn_steps < 1 or args.train_pairs < 2:
     raise errors.UserError("--cnn-steps must be at least 1 and --train-pairs at least 2")
   import jax  # pylint: disable=g-import-not-at-top  (after the argument checks: slow to import)
+  from jaxsteg import operations  # pylint: disable=g-import-not-at-top
+  operations.enable_compilation_cache()   # Every CNN detector after the first loads its programs from disk.
   if args.cpu_devices and jax.config.jax_num_cpu_devices != args.cpu_devices:
     try:
       jax.config.update("jax_num_cpu_devices", args.cpu_devices)   # CNN detectors: one device per core.

@@ -9,7 +9,8 @@ photograph, never by crop. Detectors, named `<features>+<classifier>` or a struc
         Kodovský's FLD ensemble), e.g. spam+logreg, srmq1+fld_ensemble
   spa, rs, ws   structural LSB attacks (`attacks.structural`): the estimated LSB replacement rate is the score;
         the threshold is the one that classifies the training pairs best
-Each gets accuracy at its own threshold, AUC and P_E with 95 % bootstrap intervals (`attacks.detection`); the
+Each gets accuracy at its own threshold, AUC and P_E with 95 % bootstrap intervals (`attacks.detection`) and
+its accuracy on each held-out photograph (`accuracy_by_photo`: one textured photograph can sit at chance); the
 first feature detector is also trained on fewer pairs (`curve`), HiNet's "accuracy against the number of
 training pairs". Files: steganalysis.json. Metrics: 'steg/<detector>/<accuracy|auc|p_e>'.
 
@@ -93,12 +94,18 @@ def _fit_score(clf_name: str, seed: int, train: tuple[np.ndarray, np.ndarray], t
   return np.asarray(clf.decision_function(te_c)), np.asarray(clf.decision_function(te_s))
 
 
-def analyse(source, opts: dict) -> dict:
-  """Every detector of `opts` against `source` (a `pairs.Source`). Returns the report dict."""
+def analyse(source, opts: dict, train=None, test=None) -> dict:
+  """Every detector of `opts` against `source` (a `pairs.Source`). Returns the report dict. `train`, `test`:
+  the source's pairs when the caller has made them already (the first `train_pairs` training pairs are used),
+  else they are made here."""
   from jaxsteg.attacks import detection  # pylint: disable=g-import-not-at-top
+  from jaxsteg.attacks import pairs  # pylint: disable=g-import-not-at-top
   t0 = time.time()
-  train = source.pairs("train", int(opts["train_pairs"]), seed=int(opts["seed"]))
-  test = source.pairs("test", None, seed=int(opts["seed"]))
+  n = int(opts["train_pairs"])
+  if train is None:
+    train = source.pairs("train", n, seed=int(opts["seed"]))
+  train = pairs.Pairs(train.covers[:n], train.containers[:n], train.groups[:n])
+  test = source.pairs("test", None, seed=int(opts["seed"])) if test is None else test
   out = {"source": source.name, "train_pairs": len(train.covers), "test_pairs": len(test.covers),
          "size": int(test.covers.shape[1]), "detectors": {}, "curve": {}, "roc": {}}
   cache: dict[str, tuple] = {}
@@ -117,6 +124,9 @@ def analyse(source, opts: dict) -> dict:
       tr, te = cache[feats]
       scores, threshold = _fit_score(clf, int(opts["seed"]), tr, te), 0.0
     summary = detection.summarize(*scores, threshold=threshold, seed=int(opts["seed"]))
+    summary["accuracy_by_photo"] = {
+        source.group_name(g): detection.accuracy(scores[0][test.groups == g], scores[1][test.groups == g],
+                                                 threshold) for g in np.unique(test.groups)}
     summary["seconds"] = time.time() - t
     out["detectors"][det] = summary
     fa, dr = detection.roc(*scores)

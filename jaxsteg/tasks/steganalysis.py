@@ -53,14 +53,15 @@ def hider_spec(config: Config) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _source(spec: str, size: int):
+def source_of(spec: str, size: int):
+  """The `attacks.pairs.Source` of a hider spec at a crop size, loaded once per process."""
   from jaxsteg.attacks import pairs  # pylint: disable=g-import-not-at-top
   return pairs.source(spec, size)
 
 
 def hider_source(config: Config):
   """The `attacks.pairs.Source` of the config's hider (loaded once per process); errors.* for a bad spec."""
-  return _source(hider_spec(config), int(config.data.size))
+  return source_of(hider_spec(config), int(config.data.size))
 
 
 def num_train_pairs(config: Config) -> int:
@@ -72,15 +73,18 @@ def num_train_pairs(config: Config) -> int:
 
 
 @functools.lru_cache(maxsize=2)
-def _pairs(spec: str, size: int, split: str, n: int | None, seed: int):
-  p = _source(spec, size).pairs(split, n, seed)
-  return p.covers, p.containers
+def hider_pairs(spec: str, size: int, split: str, n: int | None, seed: int):
+  """`attacks.pairs.Pairs` of the hider `spec` (`Source.pairs(split, n, seed)`), kept for the last two calls:
+  the training pool and the held-out pairs of one hider are made once per process, whoever asks first (the
+  benchmark makes them, scores its classical detectors on them, then trains CNN detectors on the same)."""
+  return source_of(spec, size).pairs(split, n, seed)
 
 
 def train_pool(config: Config) -> tuple[np.ndarray, np.ndarray]:
   """(covers, containers) of the training pool, uint8 (N, S, S, 3): crops of the training photographs."""
   hider_source(config)
-  return _pairs(hider_spec(config), int(config.data.size), "train", num_train_pairs(config), int(config.seed))
+  p = hider_pairs(hider_spec(config), int(config.data.size), "train", num_train_pairs(config), int(config.seed))
+  return p.covers, p.containers
 
 
 def detector_info(config: Config) -> dict:
@@ -132,7 +136,8 @@ class PairSet(pipeline.EvalSet):
 
 def eval_set(config: Config) -> PairSet:
   hider_source(config)
-  covers, containers = _pairs(hider_spec(config), int(config.data.size), "test", None, int(config.seed))
+  held_out = hider_pairs(hider_spec(config), int(config.data.size), "test", None, int(config.seed))
+  covers, containers = held_out.covers, held_out.containers
   n = len(covers) if not config.data.get("eval_max_pairs") else min(len(covers), int(config.data.eval_max_pairs))
   return PairSet(covers, containers, n)
 
