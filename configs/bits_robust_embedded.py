@@ -8,7 +8,7 @@ the exact text path); `jaxsteg benchmark` measures the real distortions.
 
 Run (CPU, 2 cores):
   python -m jaxsteg.main --config configs/bits_robust_embedded.py --workdir runs/bits_robust_embedded
-Arguments: `tiny` (seconds, for tests), `depth=D`, `steps=N`.
+Arguments: `tiny` (seconds, for tests), `depth=D`, `steps=N`, `layers=jpeg:90+...` (the training mix).
 """
 
 import ml_collections
@@ -18,9 +18,9 @@ from configs import common
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-  a = common.parse_arg(arg, tiny=False, depth=1, steps=4000)
+  a = common.parse_arg(arg, tiny=False, depth=1, steps=4000, layers="jpeg:90+jpeg:75+noise:2+round8")
   c = bits_embedded.get_config(f"depth={a.depth},steps={a.steps}" + (",tiny" if a.tiny else ""))
-  c.noise = common.noise_block(("jpeg:90", "jpeg:75", "noise:2", "round8"), mode="one_of",
+  c.noise = common.noise_block(tuple(a.layers.split("+")), mode="one_of",
                                clean_steps=min(500, c.num_train_steps // 4),
                                ramp_steps=min(1000, c.num_train_steps // 4))
   # Bits and the exact text after real distortions of every held-out 8-bit container, in the final evaluation.
