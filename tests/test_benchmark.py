@@ -45,6 +45,8 @@ def test_classical_steganalysis_finds_lsb_replacement_and_reports_every_detector
   for det in ("spam+logreg", "spa"):
     assert result["detectors"][det]["accuracy"] > 0.8, result["detectors"][det]   # Chance is 0.5.
     assert result["detectors"][det]["accuracy_lo"] <= result["detectors"][det]["accuracy"]
+    by_photo = result["detectors"][det]["accuracy_by_photo"]
+    assert list(by_photo) == ["chelsea", "coffee", "flower"] and all(0.0 <= a <= 1.0 for a in by_photo.values())
   assert set(result["curve"]) == {"40", "120"} and result["best"]["accuracy"] > 0.8
   with pytest.raises(Exception, match="unknown detector"):
     steganalysis.parse("spam+svm")
