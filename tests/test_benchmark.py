@@ -75,8 +75,9 @@ def test_benchmark_builds_the_whole_report(trained_tiny, tmp_path, capsys):
       assert 0.0 <= det["accuracy"] <= 1.0 and 0.0 <= det["auc"] <= 1.0
   for m in report["models"]:
     assert "jpeg:90" in m["robustness"] and m["quality"]
+  assert [bool(m.get("containers")) for m in report["models"]] == [False, True]   # Bits: says they are unrefined.
   md = (out / "report.md").read_text()
-  assert "| model |" in md and "lsbr:1" in md and "JPEG 90" in md
+  assert "| model |" in md and "lsbr:1" in md and "JPEG 90" in md and "not refined" in md
   page = (out / "report.html").read_text()
   assert "<table>" in page and "src=\"roc.png\"" not in page               # Self-contained: no file links.
   pngs = _data_uris(page)

@@ -6,9 +6,10 @@ held-out photographs, never on a crop of a photograph they trained on. Each cont
 (SRNet's pairing: a batch holds both), so a detector can only learn the embedding, not the image content.
 
 A source is named by a spec: the workdir of a jaxsteg run (any family, by capability: an `ImageHider` hides a
-secret crop of the same split, a `BitChannel` random bits as `jaxsteg hide-text` sends them, a `DomainCipher`
-disguises a pasted message, its covers then being the real images of the domain the disguise imitates), or a
-classical embedder `lsbr:RATE`, `lsbm:RATE`, `hill:RATE` (`jaxsteg.attacks.embedders`, RATE in bits per pixel).
+secret crop of the same split, a `BitChannel` random bits through its encoder (hide-text's per-container
+refinement is not applied in bulk), a `DomainCipher` disguises a pasted message, its covers then being the real
+images of the domain the disguise imitates), or a classical embedder `lsbr:RATE`, `lsbm:RATE`, `hill:RATE`
+(`jaxsteg.attacks.embedders`, RATE in bits per pixel).
 Every source of one benchmark uses the same held-out crops and seeds, so their rows compare.
 """
 
@@ -195,9 +196,11 @@ class ModelSource(Source):
       from jaxsteg.payload import channel  # pylint: disable=g-import-not-at-top
       depth = self.task.bit_depth(self.config)
       bits = np.random.default_rng(seed + 3).integers(0, 2, covers.shape[:3] + (depth,), dtype=np.uint8)
-      fns = channel.host_channel(self.config)
-      # In bulk: CHUNK containers per call (refined together), not one at a time as hide-text does; the same
-      # refinement, batched for throughput (one compiled shape: the last chunk is padded).
+      # The encoder's own 8-bit containers of random bits (CHUNK per call, one compiled shape: the last chunk
+      # is padded), not refined: hide-text's refinement (up to `eval.refine_steps` Adam steps on the pixels,
+      # each a pass of the decoder and its gradient) costs ~90 decoder passes per container, which made a bit
+      # model's pool of pairs take longer than every other source of a benchmark together. `describe` says so.
+      fns = channel.unrefined(channel.host_channel(self.config))
       for sl in _chunks(len(covers)):
         c, b = covers[sl].astype(np.float32) / 255.0, bits[sl].astype(np.float32)
         pad = CHUNK - len(c)
@@ -234,5 +237,9 @@ def describe(src: Source) -> dict[str, Any]:
   """What a report says about a source."""
   if isinstance(src, ClassicalSource):
     return {"name": src.name, "kind": "classical", "method": src.method, "rate_bpp": src.rate, "size": src.size}
-  return {"name": src.name, "kind": src.kind.__name__, "task": src.config.task, "step": src.step,
-          "workdir": src.workdir, "size": src.size}
+  from jaxsteg import tasks  # pylint: disable=g-import-not-at-top
+  out = {"name": src.name, "kind": src.kind.__name__, "task": src.config.task, "step": src.step,
+         "workdir": src.workdir, "size": src.size}
+  if src.kind is tasks.BitChannel:
+    out["containers"] = "the encoder's 8-bit containers of random bits, not refined"
+  return out

@@ -83,9 +83,15 @@ def robustness_cells(entries: list[dict]) -> list[list[str]]:
   return cells
 
 
+def container_notes(report: dict) -> list[str]:
+  """What a model's steganalysis containers are, where they are not simply what its hide command writes."""
+  return [f"{e['name']}: steganalysis on {e['containers']}." for e in report["models"] if e.get("containers")]
+
+
 def markdown(report: dict) -> str:
   out = [f"# jaxsteg benchmark\n\n{report['description']}\n", "## Summary\n", _md_table(
       _table(summary_rows(report), SUMMARY_COLUMNS)),
+         *[f"\n{line}" for line in container_notes(report)],
          "\n## Steganalysis (held-out pairs: accuracy [95 % interval] / AUC)\n", _md_table(steganalysis_cells(report))]
   with_rob = [e for e in report["models"] if e.get("robustness")]
   if with_rob:
@@ -127,6 +133,7 @@ def html_page(report: dict, outdir: str) -> str:
   parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>jaxsteg benchmark</title><style>{CSS}"
            f"</style></head><body><h1>jaxsteg benchmark</h1><p>{html.escape(report['description'])}</p>",
            "<h2>Summary</h2>", _html_table(_table(summary_rows(report), SUMMARY_COLUMNS)),
+           *[f"<p>{html.escape(line)}</p>" for line in container_notes(report)],
            "<h2>Steganalysis</h2><p>Held-out pairs: accuracy [95 % interval] / AUC.</p>",
            _html_table(steganalysis_cells(report))]
   with_rob = [e for e in report["models"] if e.get("robustness")]
