@@ -150,8 +150,10 @@ def sample_strip(examples: list[tuple[str, np.ndarray, np.ndarray]], path: str, 
   """cover | container | 10× |residual| for a few held-out pairs of each model, one block of rows per model."""
   blocks = []
   for name, covers, containers in examples:
-    c, s = covers[:max_rows].astype(np.float32) / 255.0, containers[:max_rows].astype(np.float32) / 255.0
-    grid = image_io.make_grid([(f"{name[:18]}: cover", c), ("container", s),
+    # Shown at twice their size: the pixels stay visible and the column is wide enough for the model's name.
+    c, s = (np.repeat(np.repeat(x[:max_rows].astype(np.float32) / 255.0, 2, axis=1), 2, axis=2)
+            for x in (covers, containers))
+    grid = image_io.make_grid([(f"{name[:24]}: cover", c), ("container", s),
                                ("10x |residual|", np.clip(10.0 * np.abs(s - c), 0.0, 1.0))])
     blocks.append(grid)
   width = max(b.shape[1] for b in blocks)
