@@ -89,9 +89,16 @@ def test_benchmark_builds_the_whole_report(trained_tiny, tmp_path, capsys):
 
 
 def test_benchmark_bad_inputs(tmp_path, capsys):
+  (tmp_path / "a.png").write_bytes(b"not a workdir")
+  (tmp_path / "run").mkdir()
   for argv, message in (
       (["benchmark", "--out", str(tmp_path / "r"), "--baseline", "none"], "at least one"),
       (["benchmark", "--workdir", str(tmp_path / "nope"), "--out", str(tmp_path / "r")], "does not exist"),
+      (["benchmark", "--workdir", str(tmp_path / "a.png"), "--out", str(tmp_path / "r")], "is a file"),
+      (["benchmark", "--workdir", str(tmp_path / "run"), "--workdir", str(tmp_path / "run") + "/", "--out",
+        str(tmp_path / "r")], "same name 'run'"),
+      (["benchmark", "--baseline", "lsbm:0.4", "--baseline", "lsbm:0.4", "--out", str(tmp_path / "r")],
+       "given twice"),
       (["benchmark", "--baseline", "lsbx:0.4", "--out", str(tmp_path / "r"), "--cnn", "none", "--quick"],
        "neither a workdir nor a classical embedder"),
   ):

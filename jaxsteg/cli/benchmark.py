@@ -21,9 +21,19 @@ QUICK = {"train_pairs": 200, "curve": (50, 100), "cnn_steps": 40, "max_images": 
 def cmd_benchmark(args) -> None:
   if not args.workdir and not args.baseline:
     raise errors.UserError("give at least one --workdir or --baseline to benchmark")
+  names = {}
   for w in args.workdir:
     if not os.path.isdir(w):
-      raise errors.UserError(f"workdir {w!r} does not exist")
+      raise errors.UserError(f"workdir {w!r} " + ("is a file, not a run's folder" if os.path.exists(w)
+                                                   else "does not exist"))
+    # The report and detectors/ name each model by its folder's name: two alike would overwrite each other.
+    name = os.path.basename(os.path.normpath(w))
+    if name in names:
+      raise errors.UserError(f"workdirs {names[name]!r} and {w!r} have the same name {name!r}; the report names "
+                             f"models by it: give each workdir once, under distinct names")
+    names[name] = w
+  if len(set(args.baseline)) < len(args.baseline):
+    raise errors.UserError("a --baseline is given twice; give each once")
   if args.cnn_steps < 1 or args.train_pairs < 2:
     raise errors.UserError("--cnn-steps must be at least 1 and --train-pairs at least 2")
   import jax  # pylint: disable=g-import-not-at-top  (after the argument checks: slow to import)
