@@ -13,6 +13,7 @@ import sys
 import numpy as np
 
 from jaxsteg import errors
+from jaxsteg import tasks
 
 MAX_PIXELS = 4096 * 4096
 IMAGE_NEEDS = ("hide and reveal need a model that hides images (configs/deepstego_*.py, keymixer_*.py, "
@@ -156,7 +157,7 @@ def hide_text(run, cover: np.ndarray, text: str, passphrase: str | None, cover_n
   check_size(cover, f"cover {cover_name!r}")
   cover = check_channels(run, cover)
   h, w = cover.shape[:2]
-  depth = run.task.bit_depth(run.config)
+  bpp = tasks.bits_per_pixel(run.task, run.config)
   # The capacity of this cover with this checkpoint: the bit error rate measured on the refined container,
   # planned for with a margin (`channel.hide_text`).
   try:
@@ -164,7 +165,7 @@ def hide_text(run, cover: np.ndarray, text: str, passphrase: str | None, cover_n
                                              channel.host_channel(run.config), survive=distortion)
   except codec.PayloadTooLarge as e:
     after = f" after {distortion.name}" if distortion else ""
-    raise errors.UserError(f"{e} ({w}x{h} pixels, {depth} bits per pixel, {e.measured:.2%} raw bit errors "
+    raise errors.UserError(f"{e} ({w}x{h} pixels, {bpp:g} bits per pixel, {e.measured:.2%} raw bit errors "
                            f"measured on it{after}); shorten the text or use a larger or less busy cover") from e
   readings = [logits]
   if distortion is not None:

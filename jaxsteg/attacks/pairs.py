@@ -194,8 +194,8 @@ class ModelSource(Source):
     out = np.empty_like(covers)
     if self.kind is tasks.BitChannel:
       from jaxsteg.payload import channel  # pylint: disable=g-import-not-at-top
-      depth = self.task.bit_depth(self.config)
-      bits = np.random.default_rng(seed + 3).integers(0, 2, covers.shape[:3] + (depth,), dtype=np.uint8)
+      field = tasks.bit_shape(self.task, self.config, *covers.shape[1:3])
+      bits = np.random.default_rng(seed + 3).integers(0, 2, covers.shape[:1] + field, dtype=np.uint8)
       # The encoder's own 8-bit containers of random bits (CHUNK per call, one compiled shape: the last chunk
       # is padded), not refined: hide-text's refinement (up to `eval.refine_steps` Adam steps on the pixels,
       # each a pass of the decoder and its gradient) costs ~90 decoder passes per container, which made a bit

@@ -104,7 +104,7 @@ def _bit_channel(task, config, params, eval_set, opts) -> dict[str, dict]:
   idx = eval_set.spread(opts["max_images"])
   covers = np.stack([eval_set.example(int(i))["cover"] for i in idx])
   h, w = covers.shape[1:3]
-  depth = task.bit_depth(config)
+  field = tasks.bit_shape(task, config, h, w)
   fns = channel.host_channel(config, jax.local_devices())
   survive = distortions.get(opts["plan_for"]) if opts.get("plan_for") else None
   probed = channel.probe_bers(config, params, covers, [config.seed + int(i) for i in idx], fns, survive)
@@ -115,7 +115,7 @@ def _bit_channel(task, config, params, eval_set, opts) -> dict[str, dict]:
   for j, i in enumerate(idx):
     text = text_recovery.sample_text(np.random.default_rng([config.seed, 13, int(i)]), int(opts["text_bytes"]))
     try:
-      sent.append(codec.encode_text(text, (h, w, depth), ber=channel.design_ber(float(probed[j])),
+      sent.append(codec.encode_text(text, field, ber=channel.design_ber(float(probed[j])),
                                     passphrase=passphrase, compress=False))
       texts[j] = text
     except codec.PayloadTooLarge:

@@ -59,20 +59,20 @@ def run(config, setup, state, eval_set, outdir) -> dict[str, float]:
   fns = channel.host_channel(config, jax.local_devices())   # Every cover at once, split over the host's devices.
   covers = np.stack([eval_set.example(i)["cover"] for i in range(eval_set.length)])
   h, w = covers.shape[1:3]
-  depth = setup.task.bit_depth(config)
+  field = tasks.bit_shape(setup.task, config, h, w)
   passphrase = opts.get("passphrase") or None
   num_bytes = int(opts.bpp * h * w / 8)
   probed = channel.probe_bers(config, params, covers, [config.seed + i for i in range(len(covers))], fns)
   rows, messages = [], {}
   for i in range(len(covers)):
     plan_ber = channel.design_ber(float(probed[i]))
-    cap = codec.capacity(h, w, depth, ber=plan_ber, encrypted=passphrase is not None)
+    cap = codec.capacity(*field, ber=plan_ber, encrypted=passphrase is not None)
     row = {"cover": i, "probe_ber": float(probed[i]), "design_ber": plan_ber, "capacity_bytes": cap,
            "carried": False, "exact": False, "error": ""}
     rows.append(row)
     text = sample_text(np.random.default_rng([config.seed, 11, i]), num_bytes)
     try:
-      bits = codec.encode_text(text, (h, w, depth), ber=plan_ber, passphrase=passphrase, compress=False)
+      bits = codec.encode_text(text, field, ber=plan_ber, passphrase=passphrase, compress=False)
     except codec.PayloadTooLarge as e:
       row["error"] = str(e)
       continue
@@ -123,8 +123,8 @@ def run(config, setup, state, eval_set, outdir) -> dict[str, float]:
   }
   if jax.process_index() == 0:
     files.atomic_write(epath.Path(outdir) / "text_eval.json", json.dumps(
-        {"summary": out, "encrypted": passphrase is not None, "cover_size": [h, w], "depth": depth,
-         "probe_margin": channel.PROBE_MARGIN, "refine_steps": int(config.eval.get("refine_steps", 0)),
+        {"summary": out, "encrypted": passphrase is not None, "cover_size": [h, w], "depth": field[2],
+         "field": list(field), "probe_margin": channel.PROBE_MARGIN, "refine_steps": int(config.eval.get("refine_steps", 0)),
          "per_cover": rows}, indent=2) + "\n")
   logging.info("Exact text: %d/%d covers recovered at %.3f net bpp (%d bytes); %d carried; capacity mean %.0f, "
                "min %.0f bytes", sum(r["exact"] for r in rows), len(rows), out["text_net_bpp"], num_bytes,

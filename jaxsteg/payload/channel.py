@@ -102,7 +102,7 @@ def _padded(x: np.ndarray, multiple: int) -> np.ndarray:
 
 def hide_bits_batch(config, params, covers: np.ndarray, bits: np.ndarray, fns: HostChannel | None = None
                     ) -> np.ndarray:
-  """Covers (N, H, W, C) uint8 and bits (N, H, W, D) -> 8-bit containers (N, H, W, C) uint8 (refined when
+  """Covers (N, H, W, C) uint8 and bits (N, h, w, D) (the model's field) -> 8-bit containers (N, H, W, C) uint8 (refined when
   `eval.refine_steps` > 0)."""
   fns = fns or host_channel(config)
   n, k = len(covers), fns.devices
@@ -115,27 +115,27 @@ def hide_bits_batch(config, params, covers: np.ndarray, bits: np.ndarray, fns: H
 
 
 def reveal_logits_batch(config, params, containers: np.ndarray, fns: HostChannel | None = None) -> np.ndarray:
-  """Containers (N, H, W, C) uint8 -> bit logits (N, H, W, D) float32 (> 0 means 1)."""
+  """Containers (N, H, W, C) uint8 -> bit logits (N, h, w, D) float32 (> 0 means 1)."""
   fns = fns or host_channel(config)
   n = len(containers)
   return np.asarray(fns.decode(params, _padded(np.asarray(containers, np.float32) / 255.0, fns.devices)))[:n]
 
 
 def hide_bits(config, params, cover: np.ndarray, bits: np.ndarray, fns: HostChannel | None = None) -> np.ndarray:
-  """One cover (H, W, C) uint8 and bits (H, W, D) -> its 8-bit container (H, W, C) uint8."""
+  """One cover (H, W, C) uint8 and bits (h, w, D) -> its 8-bit container (H, W, C) uint8."""
   return hide_bits_batch(config, params, cover[None], bits[None], fns)[0]
 
 
 def reveal_logits(config, params, container: np.ndarray, fns: HostChannel | None = None) -> np.ndarray:
-  """One container (H, W, C) uint8 -> bit logits (H, W, D) float32 (> 0 means 1)."""
+  """One container (H, W, C) uint8 -> bit logits (h, w, D) float32 (> 0 means 1)."""
   return reveal_logits_batch(config, params, container[None], fns)[0]
 
 
 def probe_bits(config, shape: tuple[int, int], seed: int) -> np.ndarray:
-  """The random bits (H, W, D) a cover of this size is probed with."""
+  """The random bits (the model's field, `tasks.bit_shape`) a cover of this size is probed with."""
   h, w = shape
-  depth = tasks.get_task(config.task).bit_depth(config)
-  return np.random.default_rng([seed, h, w]).integers(0, 2, (h, w, depth), dtype=np.uint8)
+  field = tasks.bit_shape(tasks.get_task(config.task), config, h, w)
+  return np.random.default_rng([seed, h, w]).integers(0, 2, field, dtype=np.uint8)
 
 
 def probe_bers(config, params, covers: np.ndarray, seeds, fns=None, survive=None) -> np.ndarray:
@@ -176,14 +176,13 @@ def hide_text(config, params, cover: np.ndarray, text: str, passphrase: str | No
   `jaxsteg.attacks.distortions`, e.g. `get("jpeg:90")`): the message must survive it, so the error rate that
   counts (and the one returned) is that of the container after the distortion, and the container is refined as
   far as the config allows rather than only until the clean container decodes."""
-  h, w = cover.shape[:2]
-  depth = tasks.get_task(config.task).bit_depth(config)
+  field = tasks.bit_shape(tasks.get_task(config.task), config, *cover.shape[:2])
   encrypted = passphrase is not None
   payload, compressed = codec.prepare_payload(text)
-  ber = plan_lib.max_ber(plan_lib.body_length(len(payload), encrypted), h * w * depth, target_failure)
+  ber = plan_lib.max_ber(plan_lib.body_length(len(payload), encrypted), int(np.prod(field)), target_failure)
 
   def too_large(measured: float) -> codec.PayloadTooLarge:
-    cap = plan_lib.capacity(h, w, depth, ber=design_ber(measured), encrypted=encrypted,
+    cap = plan_lib.capacity(*field, ber=design_ber(measured), encrypted=encrypted,
                             target_failure=target_failure)
     e = codec.PayloadTooLarge(len(payload), cap, "message" + (" (compressed)" if compressed else ""))
     e.measured = measured
@@ -191,7 +190,7 @@ def hide_text(config, params, cover: np.ndarray, text: str, passphrase: str | No
 
   if ber is None:   # Too long even for an error-free channel: measure the cover for the message's sake.
     raise too_large(probe_ber(config, params, cover, fns, survive=survive))
-  bits = codec.encode_text(text, (h, w, depth), ber=ber, passphrase=passphrase, target_failure=target_failure)
+  bits = codec.encode_text(text, field, ber=ber, passphrase=passphrase, target_failure=target_failure)
   # Refine only as far as the code needs: until the planning rate of the errors left is within `ber`.
   allowed = 0 if survive is not None else int(max(0.0, (ber - PROBE_MARGIN[1]) / PROBE_MARGIN[0]) * bits.size)
   fns = fns or host_channel(config)

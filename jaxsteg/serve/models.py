@@ -17,6 +17,7 @@ import numpy as np
 
 from jaxsteg import errors
 from jaxsteg import operations
+from jaxsteg import tasks
 
 IMAGE, TEXT = "image", "text"
 
@@ -46,9 +47,9 @@ class ServedModel:
                            f"cover's size"),
                  passphrase="required" if self.needs_passphrase else "none")
     else:
-      depth = self.run.task.bit_depth(config)
-      out.update(family="exact text (bit payload)", bits_per_pixel=depth,
-                 capacity=(f"planned per cover: the bit error rate is measured on the cover itself ({depth} bits "
+      bpp = tasks.bits_per_pixel(self.run.task, config)
+      out.update(family="exact text (bit payload)", bits_per_pixel=bpp,
+                 capacity=(f"planned per cover: the bit error rate is measured on the cover itself ({bpp:g} bits "
                            f"per pixel before error correction); a text that does not fit is refused"),
                  passphrase="optional (encrypts the text with AES-256-GCM)")
     return out

@@ -9,7 +9,8 @@ for a capability with `isinstance(task, ImageHider)`, never for a family by name
   Task          every family: data, state, train and eval steps, sample grid columns
   ImageHider    hides K secret images in a cover and reveals them (batched float functions)
   Keyed         an ImageHider whose hiding and revealing take a key (learned, or from a passphrase)
-  BitChannel    hides a field of bits (H, W, D) in a cover and reads back logits
+  BitChannel    hides a field of bits in a cover and reads back logits: (H, W, D) for an H×W cover, or the
+                shape its optional `bit_shape` gives (one bit field per 8×8 block, ...): `bit_shape` below
   DomainCipher  EncryptGAN-style keyed translation: key images, disguise and recovery of a pasted message
 
 Functions that build jitted callables (`image_functions`, ...) are cached per config by the task, so repeated
@@ -100,10 +101,10 @@ class Keyed(Protocol):
 
 
 class BitFunctions(NamedTuple):
-  """Pure (not jitted) functions of a bit channel, on float images in [0, 1].
+  """Pure (not jitted) functions of a bit channel, on float images in [0, 1]; (h, w, D) = `bit_shape(H, W)`.
 
-  hide(params, cover (B, H, W, C), bits (B, H, W, D) in {0, 1}) -> container (B, H, W, C), not yet rounded
-  reveal(params, container (B, H, W, C)) -> bit logits (B, H, W, D), > 0 meaning 1
+  hide(params, cover (B, H, W, C), bits (B, h, w, D) in {0, 1}) -> container (B, H, W, C), not yet rounded
+  reveal(params, container (B, H, W, C)) -> bit logits (B, h, w, D), > 0 meaning 1
   """
   hide: Callable
   reveal: Callable
@@ -111,13 +112,29 @@ class BitFunctions(NamedTuple):
 
 @runtime_checkable
 class BitChannel(Protocol):
-  """A family that hides D bits per pixel; `jaxsteg.payload.channel` turns it into a host-side channel."""
+  """A family that hides a field of bits; `jaxsteg.payload.channel` turns it into a host-side channel.
+
+  The field of an H×W cover is (H, W, D); a family whose field is laid out otherwise also defines
+  `bit_shape(config, height, width) -> (h, w, D)` (`bit_shape` below asks for it)."""
 
   def bit_depth(self, config: Config) -> int:
-    """D, bits per pixel."""
+    """D, bits per cell of the field (per pixel unless the family defines `bit_shape`)."""
 
   def bit_functions(self, config: Config) -> BitFunctions:
     """The pure hide/reveal functions (the channel jits and shards them)."""
+
+
+def bit_shape(task: ModuleType, config: Config, height: int, width: int) -> tuple[int, int, int]:
+  """The bit field (h, w, D) a `BitChannel` family hides in a height×width cover."""
+  if hasattr(task, "bit_shape"):
+    return tuple(int(n) for n in task.bit_shape(config, height, width))
+  return height, width, int(task.bit_depth(config))
+
+
+def bits_per_pixel(task: ModuleType, config: Config) -> float:
+  """Raw (before error correction) bits per pixel of a `BitChannel` family, on a 64×64 cover."""
+  h, w, d = bit_shape(task, config, 64, 64)
+  return h * w * d / 4096
 
 
 class CipherFunctions(NamedTuple):
