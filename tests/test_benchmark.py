@@ -78,6 +78,9 @@ def test_benchmark_builds_the_whole_report(trained_tiny, tmp_path, capsys):
   assert [bool(m.get("containers")) for m in report["models"]] == [False, True]   # Bits: says they are unrefined.
   md = (out / "report.md").read_text()
   assert "| model |" in md and "lsbr:1" in md and "JPEG 90" in md and "not refined" in md
+  # The text a bit model is tested with is named (its config's own robustness block, else the suite's default).
+  assert report["models"][1]["robustness_text"] == {"text_bytes": 1024, "plan_for": ""}
+  assert "1024-byte encrypted text per cover, planned for the clean container" in md
   page = (out / "report.html").read_text()
   assert "<table>" in page and "src=\"roc.png\"" not in page               # Self-contained: no file links.
   pngs = _data_uris(page)

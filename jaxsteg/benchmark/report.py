@@ -102,7 +102,10 @@ def markdown(report: dict) -> str:
     keys = ["bit_accuracy", "text_exact", "text_authentication_failed", "text_no_message_found",
             "text_not_carried", "text_wrong_text"]
     cells = [["distortion"] + keys] + [[d] + [_fmt(v.get(k)) for k in keys] for d, v in e["robustness"].items()]
-    out += [f"\n### {e['name']}: what reveal-text returns\n", _md_table(cells)]
+    text = e.get("robustness_text") or {}
+    what = (f" ({text['text_bytes']}-byte encrypted text per cover, planned for "
+            f"{text.get('plan_for') or 'the clean container'})" if text else "")
+    out += [f"\n### {e['name']}: what reveal-text returns{what}\n", _md_table(cells)]
   if report.get("plots"):
     out.append("\n## Plots\n")
     out += [f"- `{p}`" for p in report["plots"]]

@@ -59,6 +59,9 @@ def _cnn(spec: str, arch: str, steps: int, workdir: str, seed: int, size: int) -
   return result
 
 
+TEXT_OPTIONS = ("text_bytes", "plan_for", "passphrase")   # Taken from a model's own robustness block.
+
+
 def evaluate_source(spec: str, outdir: str, opts: dict) -> dict[str, Any]:
   """Every attack on one model or baseline; its entry of report.json."""
   from jaxsteg.attacks import pairs  # pylint: disable=g-import-not-at-top
@@ -91,7 +94,13 @@ def evaluate_source(spec: str, outdir: str, opts: dict) -> dict[str, Any]:
                                                       for k in ("accuracy", "auc", "p_e")}}
   if isinstance(source, pairs.ModelSource):
     entry["quality"] = _quality(source.workdir, source.step)
-    rob_opts = dict(robustness.options(ml_collections.ConfigDict()), **opts["robustness"])
+    # The text a bit model is built for (its own `evals.robustness` text size and planning distortion, e.g.
+    # 512 bytes planned for JPEG 90), else the suite's default; the distortions are the suite's for every model.
+    own = source.config.get("evals", {}).get("robustness", {})
+    rob_opts = dict(robustness.options(ml_collections.ConfigDict()))
+    rob_opts.update({k: own[k] for k in TEXT_OPTIONS if k in own})
+    rob_opts.update(opts["robustness"])
+    entry["robustness_text"] = {k: rob_opts[k] for k in ("text_bytes", "plan_for")}
     result = robustness.analyse(source.task, source.config, source.params, source.task.eval_set(source.config),
                                 rob_opts, source.key)
     entry["robustness"], entry["robustness_main_metric"] = result["distortions"], result["main_metric"]
