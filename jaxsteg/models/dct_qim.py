@@ -13,7 +13,9 @@ the grid and the quantisation table a JPEG encoder uses (libjpeg, JFIF YCbCr, bl
     point's decision boundary (distortion compensation: a coefficient already well inside the right cell is
     left alone), by adding the same change to R, G and B (Y moves, Cb and Cr do not). Rounding to 8 bits and
     clipping to 0..255 move the coefficients again, so the embedding is repeated `iterations` times on the
-    rounded container (each pass a projection onto the bits' cells).
+    rounded container (each pass a projection onto the bits' cells); a coefficient that clipping kept from its
+    point is sent to the bit's point on its other side. Pure black or white areas still carry nothing (a
+    pattern with both signs does not fit there): the text planner measures that and refuses what will not fit.
   - reading: a soft logit per slot, temperature(slot) · sin(π (c − unit/2) / unit): ±temperature on the
     lattice points, 0 on the decision boundaries. The temperatures are the only learned parameters (trained
     through the `noise` block, so the text decoder's soft decisions are calibrated to the channel).
@@ -34,6 +36,7 @@ import numpy as np
 from jaxsteg.attacks import jpeg_transform
 
 LUMA = (0.299, 0.587, 0.114)   # JFIF (libjpeg's jccolor).
+BLOCKED = 1.0   # A coefficient further than this beyond its reach after a pass is taken as blocked by clipping.
 
 
 @functools.lru_cache(maxsize=None)
@@ -91,11 +94,16 @@ def embed(cover: jnp.ndarray, bits: jnp.ndarray, *, quality: int, slots: int, mi
   h, w = bits.shape[1] * 8, bits.shape[2] * 8
   reach = jnp.maximum(0.0, units / 2.0 - margin)   # How far from its lattice point a coefficient may stay.
   x = cover[:, :h, :w]
+  c = slot_coefficients(luma(x), cells)
+  t = targets(c, bits, units)
   for _ in range(iterations):
-    c = slot_coefficients(luma(x), cells)
-    t = targets(c, bits, units)
     change = jnp.clip(c, t - reach, t + reach) - c
     x = jnp.clip(jnp.round(x + _slot_image(change, cells)[..., None]), 0.0, 255.0)
+    c = slot_coefficients(luma(x), cells)
+    # A coefficient the pixels could not take to its point (clipped: a dark shadow cannot get darker) goes to
+    # the bit's point on its other side instead.
+    blocked = jnp.abs(c - t) > reach + BLOCKED
+    t = jnp.where(blocked, t + 2.0 * units * jnp.sign(c - t), t)
   return cover.at[:, :h, :w].set(x)
 
 
