@@ -139,6 +139,9 @@ def _bomb() -> bytes:
     ("passphrase_to_unkeyed", 400, "takes no passphrase"),
     ("bad_index", 400, "index must be a whole number"),
     ("untrained_text", 400, "this cover carries at most 0 bytes"),
+    ("survive_on_image_model", 400, "applies to text models only"),
+    ("survive_typo", 400, "--survive 'jpg:90'"),
+    ("survive_untrained_text", 400, "measured on it after jpeg:90"),
 ])
 def test_user_errors_are_json_4xx(client, models, case, status, expected):
   image_name = next(n for n, m in models.items() if m.kind == "image")
@@ -167,6 +170,12 @@ def test_user_errors_are_json_4xx(client, models, case, status, expected):
     path, parts = "/api/extract", {"model": image_name, "stego": cover, "index": "x"}
   elif case == "untrained_text":
     parts = {"model": "bits_run", "cover": cover, "text": "hi"}
+  elif case == "survive_on_image_model":
+    parts["survive"] = "jpeg:90"
+  elif case == "survive_typo":
+    parts = {"model": "bits_run", "cover": cover, "text": "hi", "survive": "jpg:90"}
+  elif case == "survive_untrained_text":
+    parts = {"model": "bits_run", "cover": cover, "text": "hi", "survive": "jpeg:90"}
   app = app_lib.create_app(models, max_pixels=64) if case == "too_many_pixels" else None
   r = (app.test_client() if app else client).post(path, data=_files(**parts))
   assert r.status_code == status and r.is_json, (r.status_code, r.data)

@@ -88,7 +88,8 @@ def create_app(models: dict[str, models_lib.ServedModel], *, token: str | None =
     cover, cover_name = _image("cover", max_pixels)
     secrets = [_decode(f, "secret", max_pixels) for f in flask.request.files.getlist("secret")]
     text = flask.request.form.get("text")
-    container = model.embed(cover, cover_name, secrets or None, text, _passphrase())
+    survive = flask.request.form.get("survive") or None   # e.g. "jpeg:90": the text must outlive that re-save.
+    container = model.embed(cover, cover_name, secrets or None, text, _passphrase(), survive)
     return _png(container, "container.png")
 
   @app.post("/api/extract")

@@ -55,8 +55,10 @@ class ServedModel:
     return out
 
   def embed(self, cover: np.ndarray, cover_name: str, secrets: list[tuple[str, np.ndarray]] | None,
-            text: str | None, passphrase: str | None) -> np.ndarray:
+            text: str | None, passphrase: str | None, survive: str | None = None) -> np.ndarray:
     if self.kind == IMAGE:
+      if survive is not None:
+        raise errors.UserError(f"model {self.name!r} hides images: `survive` applies to text models only")
       if text is not None:
         raise errors.UserError(f"model {self.name!r} hides images: send `secret` (an image), not `text`")
       if not secrets:
@@ -70,7 +72,7 @@ class ServedModel:
     if text is None:
       raise errors.UserError(f"model {self.name!r} hides text: send a `text` field")
     with self.lock:
-      return operations.hide_text(self.run, cover, text, passphrase, cover_name)
+      return operations.hide_text(self.run, cover, text, passphrase, cover_name, survive)
 
   def extract(self, stego: np.ndarray, stego_name: str, passphrase: str | None, index: int = 0
               ) -> np.ndarray | str:
