@@ -4,8 +4,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from configs import bits_adversarial_embedded
+from configs import bits_embedded
 from configs import deepstego_adversarial_embedded
 from configs import deepstego_embedded
+from jaxsteg.tasks import bits
 from jaxsteg.tasks import deepstego
 
 
@@ -48,3 +51,25 @@ def test_the_detector_and_the_hider_each_get_their_own_gradient():
                                                             jax.tree.leaves(grads_heavy["hide"])))
   assert diff > 0
   assert any(float(jnp.max(jnp.abs(g))) > 0 for g in jax.tree.leaves(grads["adversary"]))
+
+
+def test_bits_encoder_plays_the_same_game():
+  """The bit family with `loss.adversary`: the detector trains on its own cross-entropy only, the encoder's
+  gradient gains the fooling term, the decoder's does not change; off in the demo config."""
+  assert not bits.adversarial(bits_embedded.get_config("tiny"))
+  config = bits_adversarial_embedded.get_config("tiny")
+  heavier = bits_adversarial_embedded.get_config("tiny,weight=10.0")
+  assert bits.adversarial(config) and "adversary" in bits.networks(config)
+  batch = {"cover": np.random.default_rng(0).integers(0, 256, (8, 16, 16, 3), dtype=np.uint8)}
+  state = jax.jit(lambda r: bits.init_state(config, r, batch))(jax.random.key(0))
+  assert set(state["opt_state"]) == {"encoder", "decoder", "critic", "adversary"}
+  rng = jax.random.key(1)
+  grad = lambda c: jax.jit(jax.grad(lambda p: bits.loss_fn(c, p, batch, rng)[0]))(state["params"])  # noqa: E731
+  light, heavy = grad(config), grad(heavier)
+
+  def moved(name):
+    return sum(float(jnp.sum(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(light[name]),
+                                                              jax.tree.leaves(heavy[name])))
+
+  assert moved("encoder") > 0 and moved("decoder") == 0 and moved("adversary") == 0
+  assert any(float(jnp.max(jnp.abs(g))) > 0 for g in jax.tree.leaves(light["adversary"]))

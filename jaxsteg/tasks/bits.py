@@ -3,7 +3,9 @@
 Loss of encoder + decoder: mse_weight·MSE(C', C) + BCE(logits, M) + critic_weight·critic(C'); the critic (WGAN,
 weights clipped to ±clip) learns critic(C') − critic(C) in the same jitted step, from the same batch. One
 gradient of the sum updates all three networks: the critic sees stop_gradient(C') and the encoder sees the
-critic's parameters through stop_gradient, so each network gets exactly its own objective.
+critic's parameters through stop_gradient, so each network gets exactly its own objective. With
+`loss.adversary` > 0 a steganalyser (XuNet with GroupNorm) plays the same game in the same step
+(`losses.steganalyser_game`): the encoder's loss gains `loss.adversary` × −log P(cover | 8-bit container).
 
 The decoder sees the container rounded to 8 bits in training (straight-through gradient [inf]; SteganoGAN
 trains on the float container), the same value range as at evaluation and in the CLI, so no scale mismatch can
@@ -33,6 +35,7 @@ from jaxsteg import tasks
 from jaxsteg.attacks import channel
 from jaxsteg.data import pipeline
 from jaxsteg.models import dense
+from jaxsteg.models import steganalysis as steganalysis_models
 
 if TYPE_CHECKING:   # Annotations only: grain is imported where the datasets are made.
   import grain
@@ -40,13 +43,21 @@ if TYPE_CHECKING:   # Annotations only: grain is imported where the datasets are
 NETWORKS = ("encoder", "decoder", "critic")
 
 
+def adversarial(config: ml_collections.ConfigDict) -> bool:
+  """Whether the encoder trains against a steganalyser in its own step (`loss.adversary` > 0)."""
+  return bool(config.loss.get("adversary", 0.0))
+
+
 def networks(config: ml_collections.ConfigDict):
-  return dense.make_networks(config.model)
+  nets = dense.make_networks(config.model)
+  if adversarial(config):
+    nets["adversary"] = steganalysis_models.XuNetGN()
+  return nets
 
 
 def optimizers(config: ml_collections.ConfigDict):
   tx = optim.make_optimizer(config.optim, config.num_train_steps)
-  return {name: tx for name in NETWORKS}
+  return {name: tx for name in networks(config)}
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -118,10 +129,12 @@ def init_state(config: ml_collections.ConfigDict, rng: jax.Array, batch: dict) -
   params = {"encoder": nets["encoder"].init(k_enc, cover, bits),
             "decoder": nets["decoder"].init(k_dec, cover),
             "critic": nets["critic"].init(k_crit, cover)}
+  if adversarial(config):
+    params["adversary"] = nets["adversary"].init(jax.random.fold_in(k_crit, 1), cover * 255.0)
   params["critic"] = _clip(params["critic"], config.loss.critic_clip)
   txs = optimizers(config)
   return {"step": jnp.zeros((), jnp.int32), "params": params,
-          "opt_state": {n: txs[n].init(params[n]) for n in NETWORKS},
+          "opt_state": {n: tx.init(params[n]) for n, tx in txs.items()},
           "rng": jax.random.key_data(k_state)}
 
 
@@ -167,6 +180,11 @@ def loss_fn(config, params, batch, rng, step=0):
                    - jnp.mean(nets["critic"].apply(params["critic"], jax.lax.stop_gradient(container))))
     loss = gen_loss + critic_loss
     aux["critic_loss"] = critic_loss
+  if adversarial(config):
+    game = losses.steganalyser_game(nets["adversary"].apply, params["adversary"], cover, container)
+    gen_loss += config.loss.adversary * game["fool"]
+    loss = loss + config.loss.adversary * game["fool"] + game["detector"]
+    aux.update(adversary_fool=game["fool"], adversary_loss=game["detector"], adversary_accuracy=game["accuracy"])
   accuracy = jnp.mean(((logits > 0) == (bits > 0.5)).astype(jnp.float32))
   return loss, dict(aux, loss=gen_loss, cover_mse=cover_mse, bce=bce, bit_accuracy=accuracy)
 

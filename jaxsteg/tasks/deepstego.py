@@ -124,16 +124,10 @@ def _with_adversary(config, nets, params, cover, container, hider_loss):
   `loss.adversary` × −log P(cover | its 8-bit container) under the detector's current (frozen) parameters; the
   detector (XuNet with GroupNorm) learns cover vs container (binary cross-entropy) on stop_gradient(container),
   in the same gradient: each network gets exactly its own objective."""
-  adversary = nets["adversary"]
-  sent = metrics.straight_through_8bit(container) * 255.0
-  fool = jnp.mean(jax.nn.softplus(adversary.apply(jax.lax.stop_gradient(params["adversary"]), sent)))
-  cover_logits = adversary.apply(params["adversary"], cover * 255.0)
-  container_logits = adversary.apply(params["adversary"], jax.lax.stop_gradient(sent))
-  detector_loss = jnp.mean(jax.nn.softplus(cover_logits)) + jnp.mean(jax.nn.softplus(-container_logits))
-  accuracy = 0.5 * (jnp.mean((cover_logits < 0).astype(jnp.float32))
-                    + jnp.mean((container_logits > 0).astype(jnp.float32)))
-  loss = hider_loss + config.loss.adversary * fool + detector_loss
-  return loss, {"adversary_fool": fool, "adversary_loss": detector_loss, "adversary_accuracy": accuracy}
+  game = losses.steganalyser_game(nets["adversary"].apply, params["adversary"], cover, container)
+  loss = hider_loss + config.loss.adversary * game["fool"] + game["detector"]
+  return loss, {"adversary_fool": game["fool"], "adversary_loss": game["detector"],
+                "adversary_accuracy": game["accuracy"]}
 
 
 def train_step(config: ml_collections.ConfigDict, state: dict, batch: dict) -> tuple[dict, dict]:
