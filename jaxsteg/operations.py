@@ -158,6 +158,9 @@ def hide_text(run, cover: np.ndarray, text: str, passphrase: str | None, cover_n
   cover = check_channels(run, cover)
   h, w = cover.shape[:2]
   bpp = tasks.bits_per_pixel(run.task, run.config)
+  if not np.prod(tasks.bit_shape(run.task, run.config, h, w)):
+    raise errors.UserError(f"cover {cover_name!r} ({w}x{h} pixels) is too small to hold any bits with this model "
+                           f"(it hides bits in whole 8x8 blocks); use a cover at least 8x8 pixels")
   # The capacity of this cover with this checkpoint: the bit error rate measured on the refined container,
   # planned for with a margin (`channel.hide_text`).
   try:

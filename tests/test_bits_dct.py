@@ -110,6 +110,12 @@ def test_hide_text_survive_then_pillow_jpeg(workdir, photo, tmp_path, capsys):
   err = capsys.readouterr().err
   assert code == 2 and "0.6875 bits per pixel" in err and "after jpeg:90" in err and err.count("\n") == 1
   assert not (tmp_path / "big.png").exists()
+  Image.fromarray(photo[:6, :40]).save(tmp_path / "strip.png")   # Not one whole 8x8 block.
+  code = cli.main(["hide-text", "--workdir", workdir, "--cover", str(tmp_path / "strip.png"), "--text", "hi",
+                   "--out", str(tmp_path / "strip.out.png")])
+  err = capsys.readouterr().err
+  assert code == 2 and "too small to hold any bits" in err and err.count("\n") == 1
+  assert not (tmp_path / "strip.out.png").exists()
 
 
 def test_bad_layout_is_a_config_error(config):

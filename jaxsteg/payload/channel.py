@@ -102,8 +102,8 @@ def _padded(x: np.ndarray, multiple: int) -> np.ndarray:
 
 def hide_bits_batch(config, params, covers: np.ndarray, bits: np.ndarray, fns: HostChannel | None = None
                     ) -> np.ndarray:
-  """Covers (N, H, W, C) uint8 and bits (N, h, w, D) (the model's field) -> 8-bit containers (N, H, W, C) uint8 (refined when
-  `eval.refine_steps` > 0)."""
+  """Covers (N, H, W, C) uint8 and bits (N, h, w, D) (the model's field) -> 8-bit containers (N, H, W, C)
+  uint8 (refined when `eval.refine_steps` > 0)."""
   fns = fns or host_channel(config)
   n, k = len(covers), fns.devices
   c = _padded(np.asarray(covers, np.float32) / 255.0, k)
