@@ -211,16 +211,21 @@ def eval_step(config: ml_collections.ConfigDict, state: dict, batch: dict):
   container = metrics.quantize_8bit(hide(nets, state["params"], cover, bits))
   logits = reveal(nets, state["params"], container)
   accuracy = jnp.mean(((logits > 0) == (bits > 0.5)).astype(jnp.float32), axis=(1, 2, 3))
-  out = {
+  out = container_metrics(cover, container, accuracy, config.model.depth)
+  errors = jnp.mean(jnp.abs((logits > 0).astype(jnp.float32) - bits), axis=-1, keepdims=True)
+  return out, {"cover": cover, "container": container, "errors": errors}
+
+
+def container_metrics(cover, container, accuracy, bits_per_pixel: float) -> dict:
+  """Per-cover metrics of 8-bit containers (B, H, W, C) and the bit accuracy (B,) read from them."""
+  return {
       "container_psnr": metrics.psnr(cover, container),
       "container_ssim": metrics.ssim(cover, container),
       "container_apd": metrics.apd(cover, container),
       "bit_accuracy": accuracy,
       "bit_error_rate": 1.0 - accuracy,
-      "rs_bpp": config.model.depth * (2.0 * accuracy - 1.0),
+      "rs_bpp": bits_per_pixel * (2.0 * accuracy - 1.0),   # Reed-Solomon bits per pixel (SteganoGAN).
   }
-  errors = jnp.mean(jnp.abs((logits > 0).astype(jnp.float32) - bits), axis=-1, keepdims=True)
-  return out, {"cover": cover, "container": container, "errors": errors}
 
 
 def grid_columns(config: ml_collections.ConfigDict, images: dict) -> list[tuple[str, jnp.ndarray]]:

@@ -133,14 +133,7 @@ def eval_step(config: ml_collections.ConfigDict, state: dict, batch: dict):
   logits = reveal(config, state["params"], container)
   wrong = ((logits > 0) != (bits > 0.5)).astype(jnp.float32)
   accuracy = 1.0 - jnp.mean(wrong, axis=(1, 2, 3))
-  out = {
-      "container_psnr": metrics.psnr(cover, container),
-      "container_ssim": metrics.ssim(cover, container),
-      "container_apd": metrics.apd(cover, container),
-      "bit_accuracy": accuracy,
-      "bit_error_rate": 1.0 - accuracy,
-      "rs_bpp": bit_depth(config) / 64.0 * (2.0 * accuracy - 1.0),
-  }
+  out = dense_bits.container_metrics(cover, container, accuracy, bit_depth(config) / 64.0)
   # Bit errors per block, drawn over the block's pixels (the remainder of a side not a multiple of 8: none).
   per_block = jnp.repeat(jnp.repeat(jnp.mean(wrong, axis=-1, keepdims=True), 8, axis=1), 8, axis=2)
   errors_map = jnp.zeros(cover.shape[:3] + (1,)).at[:, :per_block.shape[1], :per_block.shape[2]].set(per_block)
