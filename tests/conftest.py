@@ -50,6 +50,26 @@ def load_config(name: str, arg: str | None = "tiny"):
   return module.get_config(arg)
 
 
+def write_initialised_run(config, path) -> str:
+  """A workdir at `path` holding `config` and its task's freshly initialised state as checkpoint 1: what the
+  commands and the server load, without training (their plumbing must not depend on what training learned)."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from jaxsteg import checkpoint, tasks  # pylint: disable=g-import-not-at-top,multiple-imports
+  task = tasks.get_task(config.task)
+  state = jax.jit(lambda r: task.init_state(config, r, task.dummy_batch(config, 1)))(jax.random.key(0))
+  ckpt = checkpoint.Checkpointer(path / "checkpoints", async_save=False)
+  ckpt.save(1, state, force=True)
+  ckpt.close()
+  checkpoint.write_config(path, config.to_json())
+  return str(path)
+
+
+@pytest.fixture(scope="session")
+def initialised_run():
+  """initialised_run(config, path) -> a workdir with an untrained checkpoint (`write_initialised_run`)."""
+  return write_initialised_run
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainedRun:
   """A config trained and evaluated once for the session; tests read it and must not change its workdir."""

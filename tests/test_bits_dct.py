@@ -10,7 +10,6 @@ from PIL import Image
 import pytest
 
 from configs import bits_dct_embedded
-from jaxsteg import checkpoint
 from jaxsteg import cli
 from jaxsteg import metrics
 from jaxsteg import tasks
@@ -84,14 +83,8 @@ def test_text_planned_for_jpeg90_comes_back_exactly(config, photo):
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory, config):
-  path = tmp_path_factory.mktemp("bits_dct_run")
-  state = jax.jit(lambda r: bits_dct.init_state(config, r, bits_dct.dummy_batch(config, 1)))(jax.random.key(0))
-  ckpt = checkpoint.Checkpointer(path / "checkpoints", async_save=False)
-  ckpt.save(1, state, force=True)
-  ckpt.close()
-  checkpoint.write_config(path, config.to_json())
-  return str(path)
+def workdir(tmp_path_factory, config, initialised_run):
+  return initialised_run(config, tmp_path_factory.mktemp("bits_dct_run"))
 
 
 def test_hide_text_survive_then_pillow_jpeg(workdir, photo, tmp_path, capsys):

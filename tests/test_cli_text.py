@@ -9,32 +9,21 @@ import base64
 import os
 import re
 
-import jax
 import numpy as np
 from PIL import Image
 import pytest
 
 from configs import bits_embedded
-from jaxsteg import checkpoint
 from jaxsteg import cli
 from jaxsteg.payload import channel
 from jaxsteg.payload import codec
 from jaxsteg.payload import spec
-from jaxsteg.tasks import bits as bits_task
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
+def workdir(tmp_path_factory, initialised_run):
   """A bits workdir with a freshly initialised checkpoint (no training needed to test the commands)."""
-  config = bits_embedded.get_config("tiny")
-  path = tmp_path_factory.mktemp("bits_run")
-  state = jax.jit(lambda r: bits_task.init_state(config, r, bits_task.dummy_batch(config, 1)))(
-      jax.random.key(0))
-  ckpt = checkpoint.Checkpointer(path / "checkpoints", async_save=False)
-  ckpt.save(1, state, force=True)
-  ckpt.close()
-  checkpoint.write_config(path, config.to_json())
-  return str(path)
+  return initialised_run(bits_embedded.get_config("tiny"), tmp_path_factory.mktemp("bits_run"))
 
 
 def _lsb_hide(config, params, cover, bits, fns=None):

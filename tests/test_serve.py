@@ -7,20 +7,17 @@ import json
 import threading
 import urllib.request
 
-import jax
 import numpy as np
 from PIL import Image
 import pytest
 from werkzeug import serving
 
 from configs import bits_embedded
-from jaxsteg import checkpoint
 from jaxsteg import images as image_io
 from jaxsteg import operations
 from jaxsteg.payload import channel
 from jaxsteg.serve import app as app_lib
 from jaxsteg.serve import models as models_lib
-from jaxsteg.tasks import bits as bits_task
 
 TOKEN = "t0ken-for-the-tests-0123456789"
 
@@ -38,15 +35,8 @@ def _decode(data: bytes) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def bits_workdir(tmp_path_factory):
-  config = bits_embedded.get_config("tiny")
-  path = tmp_path_factory.mktemp("serve") / "bits_run"
-  state = jax.jit(lambda r: bits_task.init_state(config, r, bits_task.dummy_batch(config, 1)))(jax.random.key(0))
-  ckpt = checkpoint.Checkpointer(path / "checkpoints", async_save=False)
-  ckpt.save(1, state, force=True)
-  ckpt.close()
-  checkpoint.write_config(path, config.to_json())
-  return str(path)
+def bits_workdir(tmp_path_factory, initialised_run):
+  return initialised_run(bits_embedded.get_config("tiny"), tmp_path_factory.mktemp("serve") / "bits_run")
 
 
 @pytest.fixture(scope="module")
