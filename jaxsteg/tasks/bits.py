@@ -82,10 +82,11 @@ def train_dataset(config: ml_collections.ConfigDict) -> grain.MapDataset:
 class BitsEvalSet(pipeline.EvalSet):
   """Held-out covers, each with its own fixed random bits: example i = {'cover', 'bits'} (uint8)."""
 
-  def __init__(self, config: ml_collections.ConfigDict):
+  def __init__(self, config: ml_collections.ConfigDict, depth: int | None = None):
     data = config.data
     self._covers, self._cut = pipeline.eval_source(data, data.cover)
-    self.size, self.depth, self.seed = data.eval_size, config.model.depth, config.seed
+    self.size, self.seed = data.eval_size, config.seed
+    self.depth = config.model.depth if depth is None else depth
     n = len(self._covers)
     self.length = min(n, data.eval_max_examples) if data.get("eval_max_examples") else n
 

@@ -49,8 +49,7 @@ class BlockBitsEvalSet(dense_bits.BitsEvalSet):
   """Held-out covers, each with its own fixed random bits (H//8, W//8, K) (uint8)."""
 
   def __init__(self, config: ml_collections.ConfigDict):
-    super().__init__(ml_collections.ConfigDict({"data": config.data, "seed": config.seed,
-                                                "model": {"depth": bit_depth(config)}}))
+    super().__init__(config, bit_depth(config))
 
   def example(self, i: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng([self.seed, 7, i])
